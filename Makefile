@@ -1,0 +1,100 @@
+# ueajc - a tensor-expression compiler.  Plain, strict Makefile.
+#
+#   make            build build/ueajc
+#   make check      install missing packages, build, run every test
+#   make check-asan the unit and CLI tests under AddressSanitizer + UBSan
+#   make run        the main job on the embedded default (see README)
+#   make clean
+#
+# Sources are found by wildcard: compiler/*.c (compiler/main.c is the CLI),
+# runtime/*.c, tests/test_*.c (one Check suite each, registered
+# automatically from their `Suite *suite_NAME(void)` definitions).
+
+BUILD   ?= build
+CC      ?= cc
+OPT     ?= -O2 -g
+WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wno-unused-parameter
+CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(SAN) -MMD -MP \
+           -Icompiler -Iruntime -I$(BUILD)/gen $(CFLAGS)
+LDLIBS_ALL = $(SAN) -lcjson -ldl -lm -lpthread $(LDLIBS)
+CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt -lm -pthread)
+ifeq ($(V),1)
+Q =
+else
+Q = @
+endif
+
+GEN      = $(BUILD)/gen
+LIB_SRC  = $(filter-out compiler/main.c,$(wildcard compiler/*.c)) $(wildcard runtime/*.c)
+GEN_SRC  = $(GEN)/lexer.c $(GEN)/parser.c $(GEN)/templates.c
+LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o) $(GEN_SRC:$(GEN)/%.c=$(BUILD)/gen/%.o)
+TEST_SRC = $(wildcard tests/test_*.c) $(wildcard tests/support_*.c) tests/check_main.c
+TEST_OBJ = $(TEST_SRC:%.c=$(BUILD)/%.o)
+TEMPLATES = $(sort $(wildcard templates/*.in))
+
+all: $(BUILD)/ueajc
+
+$(BUILD)/ueajc: $(BUILD)/compiler/main.o $(BUILD)/libueajc.a
+	@echo "  LD     $@"
+	$(Q)$(CC) -o $@ $^ $(LDLIBS_ALL)
+
+$(BUILD)/libueajc.a: $(LIB_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/check_ueajc: $(TEST_OBJ) $(BUILD)/libueajc.a
+	@echo "  LD     $@"
+	$(Q)$(CC) -o $@ $^ $(CHECK_LIBS) $(LDLIBS_ALL)
+
+# Generated sources: never committed, always rebuilt from grammar/ and templates/.
+$(GEN)/lexer.c: grammar/lexer.re $(GEN)/parser.h
+	@mkdir -p $(GEN)
+	@echo "  RE2C   $<"
+	$(Q)re2c -W --no-generation-date -o $@ $<
+
+$(GEN)/parser.c $(GEN)/parser.h: grammar/parser.y
+	@mkdir -p $(GEN)
+	@echo "  BISON  $<"
+	$(Q)bison -Wall --defines=$(GEN)/parser.h -o $(GEN)/parser.c $<
+
+$(GEN)/templates.c: $(TEMPLATES) tools/embed.sh
+	@mkdir -p $(GEN)
+	$(Q)sh tools/embed.sh $(TEMPLATES) > $@
+
+$(GEN)/suites.h: $(wildcard tests/test_*.c)
+	@mkdir -p $(GEN)
+	$(Q)grep -ho '^Suite \*suite_[a-z0-9_]*(void)' $^ | sed 's/^Suite \*\(suite_[a-z0-9_]*\)(void)/X(\1)/' | sort > $@
+
+$(BUILD)/tests/check_main.o: $(GEN)/suites.h
+
+# Objects.  Everything depends on the generated parser header (lexer tokens).
+$(BUILD)/%.o: %.c | $(GEN)/parser.h
+	@mkdir -p $(dir $@)
+	@echo "  CC     $<"
+	$(Q)$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
+$(BUILD)/gen/%.o: $(GEN)/%.c
+	@echo "  CC     $<"
+	$(Q)$(CC) $(CFLAGS_ALL) -Wno-unused-function -Wno-missing-prototypes -c -o $@ $<
+
+deps:
+	@sh tools/deps.sh
+
+check: deps
+	@$(MAKE) --no-print-directory all $(BUILD)/check_ueajc
+	@sh tests/run_all.sh $(BUILD)
+
+check-asan: deps
+	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g" \
+	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" \
+	    build-asan/ueajc build-asan/check_ueajc
+	@UEAJ_SANITIZE=1 sh tests/run_all.sh build-asan
+
+run: deps all
+	@sh tools/demo.sh $(BUILD)
+
+clean:
+	rm -rf build build-asan
+
+.PHONY: all deps check check-asan run clean
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
