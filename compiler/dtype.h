@@ -75,4 +75,25 @@ bool dtype_convert(void *dst, DType dt, const void *src, DType st, size_t n);
 double dtype_load(const void *buf, DType t, size_t i);
 void   dtype_store(void *buf, DType t, size_t i, double v);
 
+/* Details of the conversions above (added with the implementation):
+ *  - NaN: converting to bf16/f16/f8 gives the canonical quiet NaN of the
+ *    target with the input's sign (bf16 7fc0, f16 7e00, e4m3 7f, e5m2 7e),
+ *    as ml_dtypes does; payloads are not kept.  Decoding bf16/f16 keeps the
+ *    payload bits (a plain widening); decoding an f8 NaN gives the
+ *    canonical f32 quiet NaN with its sign.
+ *  - float -> integer: truncation toward zero, values out of the target's
+ *    range saturate to its min/max, NaN gives 0 (a C cast would be UB).
+ *  - integer -> integer: wraps modulo 2^bits (two's complement), as a C
+ *    cast to an unsigned type and NumPy's astype do.
+ *  - anything -> bool: nonzero (and NaN) gives 1; bool sources read any
+ *    nonzero byte as 1.
+ *  - integer -> f16/bf16/f8: one rounding from the exact integer (not via
+ *    double, which would round twice for |x| > 2^53).
+ *  - dtype_convert's src and dst must not overlap unless st == dt. */
+
+/* safetensors dtype names ("F32", "BF16", "F8_E4M3", ...); NULL for
+ * DT_NONE.  dtype_from_st_name accepts exactly those spellings. */
+const char *dtype_st_name(DType t);
+bool dtype_from_st_name(const char *s, DType *out);
+
 #endif
