@@ -1,0 +1,27 @@
+/* dialect.h - what differs between the C and CUDA outputs of emit.c.
+ *
+ * The emitter walks the IR once; a Dialect supplies the few target-specific
+ * pieces.  Keep this table small: anything both targets write the same way
+ * belongs in emit.c.
+ */
+#ifndef UEAJ_DIALECT_H
+#define UEAJ_DIALECT_H
+
+#include "internal.h"
+
+struct Dialect {
+    const char *name;          /* "c", "cuda" */
+    const char *prelude;       /* fixed text from templates/, with @HOLES@ */
+    const char *kernel_qual;   /* "static void" */
+    const char *restrict_kw;   /* "restrict" */
+    const char *entry_decl;    /* the entry point's declaration line */
+    const char *(*type_name)(DType t);
+    /* Open the parallel loops over n output letters with the given extents,
+     * defining int64_t i_<letter> for each; close them again. */
+    void (*open_parallel)(Buf *b, const char *letters, const IrSize *ext, int n);
+    void (*close_parallel)(Buf *b, int n);
+};
+
+void emit_comment_text(Buf *b, const char *s);
+
+#endif

@@ -1,0 +1,45 @@
+/* dialect_c.c - the C dialect: parallel axes become plain loops.
+ *
+ * Generated C is compiled by the system C compiler into a shared object
+ * (runtime/jit_c.c) and called through `ueaj_forward(bufs, dyn)`.
+ */
+#include "dialect.h"
+
+extern const char tmpl_c_prelude_h[];
+
+static const char *c_type_name(DType t)
+{
+    switch (t) {
+    case DT_F32: return "float";
+    case DT_F64: return "double";
+    case DT_F16: case DT_BF16: return "uint16_t";
+    case DT_F8E4M3: case DT_F8E5M2: return "uint8_t";
+    default: ueaj_unreachable();
+    }
+}
+
+static void c_open_parallel(Buf *b, const char *letters, const IrSize *ext, int n)
+{
+    for (int a = 0; a < n; a++) {
+        char e[32];
+        if (ext[a].dyn >= 0) snprintf(e, sizeof e, "D%d", ext[a].dyn);
+        else snprintf(e, sizeof e, "%lld", (long long)ext[a].c);
+        buf_open(b, "for (int64_t i_%c = 0; i_%c < %s; i_%c++) {", letters[a], letters[a], e, letters[a]);
+    }
+}
+
+static void c_close_parallel(Buf *b, int n)
+{
+    for (int a = 0; a < n; a++) buf_close(b, "}");
+}
+
+const Dialect dialect_c = {
+    .name = "c",
+    .prelude = tmpl_c_prelude_h,
+    .kernel_qual = "static void",
+    .restrict_kw = "restrict",
+    .entry_decl = "void ueaj_forward(void *const *bufs, const int64_t *dyn)",
+    .type_name = c_type_name,
+    .open_parallel = c_open_parallel,
+    .close_parallel = c_close_parallel,
+};

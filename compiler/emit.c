@@ -1,0 +1,263 @@
+/* emit.c - the one emitter: IR -> source text, in a given Dialect.
+ *
+ * Each node becomes one kernel function; an entry point calls them in
+ * order.  The dialect (dialect_c.c; CUDA follows the same table) decides
+ * only what differs between targets: type names, qualifiers, and how the
+ * parallel (output) loops are opened; loads, stores, index arithmetic and
+ * reductions are written here once.  A CONTRACT kernel is a loop nest:
+ *
+ *     parallel loops over the output letters (in output order)
+ *         acc = 0
+ *         loops over the summed letters
+ *             acc += ld(a[idx_a]) * ld(b[idx_b]) ...
+ *         out[idx] = st(acc / scale)          ('+=' terms: st(ld(out) + ...))
+ *
+ * Index arithmetic is row-major with constant strides where shapes are
+ * known; a size-1 axis that broadcasts against a larger letter contributes
+ * nothing.  Every kernel starts with a comment naming the ueajsum term it
+ * implements (user text in comments is sanitised, never emitted raw).
+ * The output is deterministic: names come from node and tensor ids.
+ */
+#include <math.h>
+#include <string.h>
+#include "internal.h"
+#include "dialect.h"
+
+extern const char tmpl_c_prelude_h[];
+
+/* Writes a template, replacing @NAME@ holes; an unknown hole is a bug. */
+static void emit_template(Buf *b, const char *t, const char *const *keys, const char *const *vals, int n)
+{
+    for (const char *p = t; *p; p++) {
+        if (*p != '@') { buf_putc(b, *p); continue; }
+        const char *e = strchr(p + 1, '@');
+        UEAJ_ASSERT(e != NULL);
+        int found = 0;
+        for (int i = 0; i < n; i++)
+            if ((size_t)(e - p - 1) == strlen(keys[i]) && !strncmp(p + 1, keys[i], (size_t)(e - p - 1))) {
+                buf_puts(b, vals[i]);
+                found = 1;
+            }
+        if (!found) ueaj_internal_error(__FILE__, __LINE__, "unknown template hole");
+        p = e;
+    }
+}
+
+/* User text inside a comment: printable ASCII only, and never "*" "/". */
+void emit_comment_text(Buf *b, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '*' && p[1] == '/') { buf_puts(b, "* "); continue; }
+        buf_putc(b, *p >= 0x20 && *p < 0x7f ? (char)*p : '?');
+    }
+}
+
+static void size_expr(Buf *b, IrSize s)
+{
+    if (s.dyn >= 0) buf_printf(b, "D%d", s.dyn);
+    else buf_printf(b, "%lld", (long long)s.c);
+}
+
+/* A float literal that reads well and round-trips: "2.0f", "0.125f". */
+static void float_lit(Buf *b, double v, DType acc)
+{
+    char tmp[64];
+    snprintf(tmp, sizeof tmp, acc == DT_F64 ? "%.17g" : "%.9g", v);
+    buf_puts(b, tmp);
+    if (!strpbrk(tmp, ".eEn")) buf_puts(b, ".0");
+    if (acc != DT_F64) buf_putc(b, 'f');
+}
+
+/* The flat index of tensor t whose axes carry `letters`. */
+static void index_expr(Buf *b, const IrTensor *t, const char *letters, const IrNode *n)
+{
+    int terms = 0;
+    for (int a = 0; a < t->rank; a++) {
+        int ch = (unsigned char)letters[a];
+        bool bcast = t->shape[a].dyn < 0 && t->shape[a].c == 1 &&
+                     !(n->lsize[ch].dyn < 0 && n->lsize[ch].c == 1);
+        if (bcast) continue;
+        if (terms++) buf_puts(b, " + ");
+        buf_printf(b, "i_%c", ch);
+        for (int q = a + 1; q < t->rank; q++) {
+            if (t->shape[q].dyn < 0 && t->shape[q].c == 1) continue;
+            buf_puts(b, " * ");
+            size_expr(b, t->shape[q]);
+        }
+    }
+    if (!terms) buf_putc(b, '0');
+}
+
+static bool uses_dyn(const IrGraph *g) { return g->ndyn > 0; }
+
+static void kernel_params(Buf *b, const Dialect *d, const IrGraph *g, const IrNode *n)
+{
+    int np = 0;
+    if (uses_dyn(g)) { buf_puts(b, "const int64_t *dyn"); np++; }
+    for (int k = 0; k < n->nin; k++)
+        buf_printf(b, "%sconst %s *%s a%d", np++ ? ", " : "", d->type_name(n->in[k]->dtype), d->restrict_kw, k);
+    buf_printf(b, "%s%s *%s out", np ? ", " : "", d->type_name(n->out->dtype), d->restrict_kw);
+}
+
+static void kernel_comment(Buf *b, const IrGraph *g, const IrNode *n)
+{
+    buf_printf(b, "/* k%d: %s", n->id, ir_op_name(n->op));
+    if (n->op == OP_CONTRACT) {
+        buf_putc(b, ' ');
+        for (int k = 0; k < n->nin; k++) buf_printf(b, "%s%s", k ? "," : "", n->in_letters[k]);
+        buf_printf(b, "->%s", n->out_letters);
+    }
+    if (n->origin) { buf_puts(b, "\n *     from: "); emit_comment_text(b, n->origin); }
+    if (n->span.src) {
+        buf_puts(b, "\n *     at ");
+        emit_comment_text(b, n->span.src->name);
+        buf_printf(b, ":%d:%d", n->span.line, n->span.col);
+    }
+    buf_printf(b, "\n *     %s %s", n->out->name, n->accumulate ? "+=" : "=");
+    for (int k = 0; k < n->nin; k++)
+        buf_printf(b, "%s%s:%s", k ? ", " : " ", n->in[k]->name, dtype_name(n->in[k]->dtype));
+    buf_printf(b, " -> %s", dtype_name(n->out->dtype));
+    if (n->acc) buf_printf(b, ", accumulate %s", dtype_name(n->acc));
+    if (n->has_scale) buf_printf(b, ", divide by sqrt(%.17g)", n->var_prod);
+    buf_puts(b, " */\n");
+    (void)g;
+}
+
+static void emit_dyn_locals(Buf *b, const IrGraph *g)
+{
+    for (int i = 0; i < g->ndyn; i++) buf_line(b, "const int64_t D%d = dyn[%d]; /* %s */", i, i, g->dyn_names[i]);
+}
+
+static void emit_contract(Buf *b, const Dialect *d, const IrGraph *g, const IrNode *n)
+{
+    const char *acct = d->type_name(n->acc);
+    /* the summed letters: in some operand, not in the output; first-appearance order */
+    char red[128];
+    int nred = 0;
+    for (int k = 0; k < n->nin; k++)
+        for (const char *p = n->in_letters[k]; *p; p++)
+            if (!strchr(n->out_letters, *p) && !memchr(red, *p, (size_t)nred)) red[nred++] = *p;
+    int nout = (int)strlen(n->out_letters);
+    IrSize ext[IR_MAX_RANK];
+    for (int a = 0; a < nout; a++) ext[a] = n->lsize[(unsigned char)n->out_letters[a]];
+    d->open_parallel(b, n->out_letters, ext, nout);
+    buf_line(b, "%s acc = 0;", acct);
+    for (int r = 0; r < nred; r++) {
+        Buf e;
+        buf_init(&e);
+        size_expr(&e, n->lsize[(unsigned char)red[r]]);
+        buf_open(b, "for (int64_t i_%c = 0; i_%c < %s; i_%c++) {", red[r], red[r], e.p, red[r]);
+        buf_free(&e);
+    }
+    Buf rhs;
+    buf_init(&rhs);
+    for (int k = 0; k < n->nin; k++) {
+        if (k) buf_puts(&rhs, " * ");
+        if (n->acc == DT_F64 && n->in[k]->dtype != DT_F64) buf_puts(&rhs, "(double)");
+        buf_printf(&rhs, "ld_%s(a%d[", dtype_name(n->in[k]->dtype), k);
+        index_expr(&rhs, n->in[k], n->in_letters[k], n);
+        buf_puts(&rhs, "])");
+    }
+    if (n->nin == 0) buf_puts(&rhs, "1");
+    buf_line(b, "acc += %s;", rhs.p);
+    buf_free(&rhs);
+    for (int r = 0; r < nred; r++) buf_close(b, "}");
+    if (n->has_scale) {
+        Buf lit;
+        buf_init(&lit);
+        double div = n->acc == DT_F64 ? sqrt(n->var_prod) : (double)sqrtf((float)n->var_prod);
+        float_lit(&lit, div, n->acc);
+        buf_line(b, "acc = acc / %s;", lit.p);
+        buf_free(&lit);
+    }
+    Buf idx;
+    buf_init(&idx);
+    index_expr(&idx, n->out, n->out_letters, n);
+    const char *ot = dtype_name(n->out->dtype);
+    const char *sfx = n->acc == DT_F64 && n->out->dtype != DT_F64 ? "_d" : "";
+    if (n->accumulate)
+        buf_line(b, "out[%s] = st_%s%s(ld_%s(out[%s]) + acc);", idx.p, ot, sfx, ot, idx.p);
+    else
+        buf_line(b, "out[%s] = st_%s%s(acc);", idx.p, ot, sfx);
+    buf_free(&idx);
+    d->close_parallel(b, nout);
+}
+
+static void emit_cast(Buf *b, const Dialect *d, const IrGraph *g, const IrNode *n)
+{
+    IrSize total[IR_MAX_RANK];
+    const IrTensor *t = n->out;
+    for (int a = 0; a < t->rank; a++) total[a] = t->shape[a];
+    char letters[IR_MAX_RANK + 1];
+    for (int a = 0; a < t->rank; a++) letters[a] = (char)('a' + a);
+    letters[t->rank] = 0;
+    d->open_parallel(b, letters, total, t->rank);
+    Buf idx;
+    buf_init(&idx);
+    index_expr(&idx, t, letters, n);
+    const char *sfx = n->in[0]->dtype == DT_F64 && t->dtype != DT_F64 ? "_d" : "";
+    buf_line(b, "out[%s] = st_%s%s(ld_%s(a0[%s]));", idx.p, dtype_name(t->dtype), sfx,
+             dtype_name(n->in[0]->dtype), idx.p);
+    buf_free(&idx);
+    d->close_parallel(b, t->rank);
+}
+
+char *emit_source(UeajCtx *ctx, const IrGraph *g, const Dialect *d)
+{
+    (void)ctx;
+    Buf b;
+    buf_init(&b);
+    Buf srcname;
+    buf_init(&srcname);
+    emit_comment_text(&srcname, g->source_text ? g->source_text : g->name);
+    const char *keys[] = {"VERSION", "SOURCE"};
+    const char *vals[] = {UEAJC_VERSION, srcname.p};
+    emit_template(&b, d->prelude, keys, vals, 2);
+    buf_free(&srcname);
+    buf_putc(&b, '\n');
+    buf_line(&b, "/* Buffers (index: tensor, shape, dtype): */");
+    for (int i = 0; i < g->tensors.n; i++) {
+        const IrTensor *t = g->tensors.v[i];
+        buf_printf(&b, "/*   bufs[%d]: ", t->id);
+        emit_comment_text(&b, t->name);
+        buf_puts(&b, " [");
+        for (int a = 0; a < t->rank; a++) { if (a) buf_puts(&b, ", "); size_expr(&b, t->shape[a]); }
+        buf_printf(&b, "] %s */\n", dtype_name(t->dtype));
+    }
+    for (int i = 0; i < g->nodes.n; i++) {
+        const IrNode *n = g->nodes.v[i];
+        buf_putc(&b, '\n');
+        kernel_comment(&b, g, n);
+        buf_printf(&b, "%s k%d(", d->kernel_qual, n->id);
+        kernel_params(&b, d, g, n);
+        buf_puts(&b, ")\n");
+        buf_open(&b, "{");
+        if (uses_dyn(g)) emit_dyn_locals(&b, g);
+        switch (n->op) {
+        case OP_CONTRACT: emit_contract(&b, d, g, n); break;
+        case OP_CAST: emit_cast(&b, d, g, n); break;
+        default: ueaj_unreachable();
+        }
+        buf_close(&b, "}");
+    }
+    buf_putc(&b, '\n');
+    buf_line(&b, "/* Runs every kernel in order.  bufs[i] is tensor i (see the table above). */");
+    buf_line(&b, "%s", d->entry_decl);
+    buf_open(&b, "{");
+    if (!uses_dyn(g)) buf_line(&b, "(void)dyn;");
+    for (int i = 0; i < g->nodes.n; i++) {
+        const IrNode *n = g->nodes.v[i];
+        Buf call;
+        buf_init(&call);
+        buf_printf(&call, "k%d(", n->id);
+        int np = 0;
+        if (uses_dyn(g)) { buf_puts(&call, "dyn"); np++; }
+        for (int k = 0; k < n->nin; k++)
+            buf_printf(&call, "%s(const %s *)bufs[%d]", np++ ? ", " : "", d->type_name(n->in[k]->dtype), n->in[k]->id);
+        buf_printf(&call, "%s(%s *)bufs[%d]);", np ? ", " : "", d->type_name(n->out->dtype), n->out->id);
+        buf_line(&b, "%s", call.p);
+        buf_free(&call);
+    }
+    buf_close(&b, "}");
+    return buf_take(&b);
+}

@@ -1,0 +1,324 @@
+/* internal.h - the types every phase of the compiler shares.
+ *
+ * One banner per file lists that file's exports.  Everything a compilation
+ * allocates (AST, IR, strings, diagnostics) lives in the Ctx's arena and is
+ * released at once by ueaj_ctx_free(); nothing here is global or mutable.
+ * User mistakes become Diags; compiler bugs go through UEAJ_ASSERT.
+ */
+#ifndef UEAJ_INTERNAL_H
+#define UEAJ_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "dtype.h"
+#include "ueajc.h"
+
+#define UEAJ_PRINTF(f, a) __attribute__((format(printf, f, a)))
+
+/* ---- internal errors (compiler bugs, never user input) ---------------- */
+_Noreturn void ueaj_internal_error(const char *file, int line, const char *what);
+#define UEAJ_ASSERT(c) ((c) ? (void)0 : ueaj_internal_error(__FILE__, __LINE__, #c))
+#define ueaj_unreachable() ueaj_internal_error(__FILE__, __LINE__, "unreachable")
+
+/* ---- arena.c ---------------------------------------------------------- */
+typedef struct ArenaBlock ArenaBlock;
+typedef struct Arena { ArenaBlock *head; size_t used_total; } Arena;
+
+void  arena_init(Arena *a);
+void  arena_free(Arena *a);                    /* releases every block */
+void *arena_alloc(Arena *a, size_t n);         /* zeroed, 16-byte aligned */
+void *arena_grow(Arena *a, void *p, size_t old_n, size_t new_n); /* copy into a bigger block */
+char *arena_strdup(Arena *a, const char *s);
+char *arena_strndup(Arena *a, const char *s, size_t n);
+char *arena_printf(Arena *a, const char *fmt, ...) UEAJ_PRINTF(2, 3);
+#define ARENA_NEW(a, T) ((T *)arena_alloc((a), sizeof(T)))
+#define ARENA_ARRAY(a, T, n) ((T *)arena_alloc((a), sizeof(T) * (size_t)(n)))
+
+/* A growable array of pointers in the arena. */
+typedef struct PtrVec { void **v; int n, cap; } PtrVec;
+void vec_push(Arena *a, PtrVec *v, void *p);
+
+/* ---- buf.c: string builder with indentation --------------------------- */
+typedef struct Buf { char *p; size_t len, cap; int indent; } Buf; /* malloc'd */
+
+void buf_init(Buf *b);
+void buf_free(Buf *b);
+char *buf_take(Buf *b);                         /* ownership of p moves to caller */
+void buf_puts(Buf *b, const char *s);
+void buf_putc(Buf *b, char c);
+void buf_printf(Buf *b, const char *fmt, ...) UEAJ_PRINTF(2, 3);
+void buf_vprintf(Buf *b, const char *fmt, va_list ap);
+void buf_line(Buf *b, const char *fmt, ...) UEAJ_PRINTF(2, 3); /* indent, text, '\n' */
+void buf_open(Buf *b, const char *fmt, ...) UEAJ_PRINTF(2, 3); /* line, then indent++ */
+void buf_close(Buf *b, const char *fmt, ...) UEAJ_PRINTF(2, 3); /* indent--, then line */
+void buf_c_string(Buf *b, const char *s);       /* a C string literal, escaped */
+
+/* ---- source.c / diag.c: sources, spans, diagnostics -------------------- */
+typedef struct Source {
+    const char *name;    /* "models/llama.ue", "<expr>" */
+    const char *text;    /* NUL-terminated (the lexer's sentinel) */
+    size_t      len;
+    int         id;
+    /* A source may be a slice of another (a ueajsum string inside a model
+     * file): its line 1 col 1 is at (parent_line, parent_col) of parent. */
+    const struct Source *parent;
+    int parent_line, parent_col;
+} Source;
+
+typedef struct Span { const Source *src; int line, col, end_col; } Span; /* cols 1-based, end inclusive */
+
+typedef enum Severity { SEV_ERROR, SEV_WARNING, SEV_NOTE } Severity;
+
+typedef struct Diag {
+    Severity     sev;
+    Span         span;
+    const char  *msg;
+    struct Diag *note;   /* attached notes, rendered after */
+    struct Diag *next;
+} Diag;
+
+#define DIAG_MAX_ERRORS 20
+
+Source *source_new(UeajCtx *ctx, const char *name, const char *text, size_t len);
+Source *source_slice(UeajCtx *ctx, const Source *parent, int line, int col,
+                     const char *text, size_t len);
+Span    span_join(Span a, Span b);
+const char *span_text(UeajCtx *ctx, Span s);    /* the source text of a one-line span */
+Diag   *diag_error(UeajCtx *ctx, Span span, const char *fmt, ...) UEAJ_PRINTF(3, 4);
+Diag   *diag_warning(UeajCtx *ctx, Span span, const char *fmt, ...) UEAJ_PRINTF(3, 4);
+void    diag_note(UeajCtx *ctx, Diag *d, Span span, const char *fmt, ...) UEAJ_PRINTF(4, 5);
+bool    diag_too_many(const UeajCtx *ctx);      /* error limit reached */
+
+
+/* ---- ast.c: ueajsum expressions -------------------------------------- */
+/* Grammar (grammar/parser.y):
+ *   uexpr := uterm { '+' uterm } [ '->' [SHAPE] ]
+ *   uterm := uarg { ',' uarg }
+ *   uarg  := [ '*' | '&' ] ( SHAPE | NAME '=' [SHAPE] | '[' INT ']' | '{' NAME '}' | <empty> )  */
+typedef enum UGroup { UG_INPUT, UG_PARAM, UG_LORA } UGroup;
+typedef enum UArgKind { UARG_POS, UARG_NAMED, UARG_REF_INDEX, UARG_REF_NAME } UArgKind;
+
+typedef struct UArg {
+    UArgKind    kind;
+    UGroup      group;       /* from the prefix: '*' param, '&' lora */
+    Span        span;        /* the whole argument, prefix included */
+    Span        prefix_span;
+    const char *name;        /* NAMED, REF_NAME */
+    Span        name_span;
+    const char *letters;     /* POS, NAMED: axis letters ("" = scalar) */
+    Span        letters_span;
+    long        index;       /* REF_INDEX */
+} UArg;
+
+typedef struct UTerm { UArg **args; int nargs; Span span; } UTerm;
+
+typedef struct UExpr {
+    UTerm     **terms;
+    int         nterms;
+    bool        arrow;       /* false: full contraction to a scalar */
+    const char *rhs;         /* result letters ("" when none) */
+    Span        rhs_span, arrow_span, span;
+} UExpr;
+
+/* ---- ast.c: model files (.ue) ----------------------------------------- */
+typedef enum AstKind {
+    /* statements */
+    A_MODEL, A_DIM, A_LET, A_PARAM, A_INPUT, A_STATE, A_OUTPUT, A_ASSIGN, A_REPEAT,
+    /* expressions */
+    A_NUM, A_STR, A_BOOL, A_NAME, A_FIELD, A_UNARY, A_BINARY, A_COND, A_DEFAULT,
+    A_CALL, A_METHOD, A_KWARG
+} AstKind;
+
+typedef struct Ast Ast;
+typedef struct AstList { Ast **v; int n, cap; } AstList;
+
+struct Ast {
+    AstKind     kind;
+    Span        span;
+    const char *name;        /* DIM/LET/PARAM/...: declared name; NAME; FIELD/METHOD/CALL: the identifier; KWARG key */
+    Span        name_span;
+    double      num;         /* NUM, BOOL */
+    bool        is_int;      /* NUM written without '.'/exponent */
+    const char *str;         /* STR (unescaped) */
+    Span        str_inner;   /* STR: the span of the characters between the quotes */
+    bool        str_plain;   /* STR: no escapes, so str_inner maps 1:1 onto str */
+    int         op;          /* UNARY/BINARY: token code ('+', TOK_EQ, ...) */
+    Ast        *a, *b, *c;   /* operands; DIM/LET/ASSIGN value = a; REPEAT bound = a */
+    AstList     args;        /* CALL/METHOD args; PARAM/INPUT/STATE shape; REPEAT body */
+    const char *dtype;       /* PARAM/INPUT/STATE ': DTYPE' (NULL = default) */
+    Span        dtype_span;
+    Ast        *load;        /* PARAM: the checkpoint-name expression, NULL = none */
+    AstList     load_shape;  /* PARAM: checkpoint shape, empty = same as declared */
+    AstList     load_ops;    /* PARAM: CALL nodes: transpose(...), ... */
+};
+
+typedef struct Program { AstList items; const Source *src; } Program;
+
+typedef struct StrTok { const char *s; bool plain; } StrTok; /* STRING token value */
+
+/* Parser state shared by the re2c lexer and the Bison parser. */
+typedef struct Parser {
+    UeajCtx      *ctx;
+    const Source *src;
+    const char   *cur, *tok, *lim, *mark, *line_start;
+    int           line;
+    int           mode;        /* 0: ueajsum expression, 1: model file */
+    int           start_sent;  /* the start token was returned */
+    int           depth;       /* () and [] nesting: newlines inside are spaces */
+    int           last_tok;
+    UExpr        *uexpr;       /* result (mode 0) */
+    Program      *prog;        /* result (mode 1) */
+} Parser;
+
+void ast_push(Arena *a, AstList *l, Ast *x);
+Ast *ast_new(Parser *P, AstKind k, Span sp);
+UExpr *parse_ueajsum(UeajCtx *ctx, const Source *src);   /* NULL after errors */
+Program *parse_model(UeajCtx *ctx, const Source *src);   /* NULL after errors */
+void ast_dump_uexpr(Buf *b, const UExpr *e);
+void ast_dump_program(Buf *b, const Program *p);
+
+
+/* ---- ueajsum.c: a resolved ueajsum expression (the seed's UeajsumConfig) */
+typedef struct UOperand {
+    const char *name;        /* NULL for a positional argument */
+    int         slot;        /* positional slot, -1 for named */
+    UGroup      group;
+    const char *letters;     /* axis letters, "" = scalar */
+    Span        span;        /* the declaration */
+    bool        has_var;     /* variance set (e.g. by unit()) */
+    double      var;
+    DType       dtype;       /* storage dtype, DT_NONE = natural / from data */
+    DType       grad_dtype;  /* DT_NONE = same as dtype */
+} UOperand;
+
+typedef struct UTermCfg {
+    UOperand  **ops;         /* in written order; references resolved */
+    Span       *op_spans;    /* where each operand is written in this term */
+    int         nops;
+    Span        span;
+} UTermCfg;
+
+typedef struct UConfig {
+    const UExpr *expr;
+    UOperand   **slots;  int nslots;   /* positional arguments by slot */
+    UOperand   **named;  int nnamed;   /* named arguments, declaration order */
+    UOperand     result;
+    UTermCfg    *terms;  int nterms;
+} UConfig;
+
+UConfig   *ueajsum_resolve(UeajCtx *ctx, const UExpr *e, bool no_instantiation);
+void       ueajsum_apply_helpers(UConfig *c, unsigned helpers);
+int        ueajsum_helper_from_name(const char *name, unsigned *flag); /* "unit", "fp8_params", ... */
+UOperand  *ueajsum_find(const UConfig *c, const char *name);
+const char *ueajsum_operand_label(UeajCtx *ctx, const UOperand *o); /* "argument 1" / "parameter 'w'" */
+void       ueajsum_dump(Buf *b, const UConfig *c);
+
+/* ---- ir.c: the tensor graph ------------------------------------------- */
+#define IR_MAX_RANK 8
+
+/* A size: a compile-time constant, or a dim bound at run time (dyn >= 0). */
+typedef struct IrSize { int64_t c; int dyn; } IrSize;
+
+typedef enum TenKind { TEN_INPUT, TEN_PARAM, TEN_OUTPUT, TEN_TEMP, TEN_STATE } TenKind;
+
+typedef struct IrTensor {
+    int         id;
+    const char *name;        /* user name, or "t3" for temporaries */
+    TenKind     kind;
+    UGroup      group;       /* params: param / lora */
+    int         rank;
+    IrSize      shape[IR_MAX_RANK];
+    bool        shape_known; /* set by sema for inputs/params, by pass_shapes for the rest */
+    DType       dtype;       /* storage; DT_NONE until pass_precision */
+    DType       grad_dtype;
+    bool        has_var;
+    double      var;
+    Span        span;
+    int         slot;        /* ueajsum positional slot, -1 */
+    int         buf;         /* buffer index in the plan */
+    const Ast  *decl;        /* model files: the declaration (load spec) */
+} IrTensor;
+
+#define OPS_X(X)                                                              \
+    X(CONTRACT, "contract") /* einsum of 1..n operands (pairwise after order) */ \
+    X(CAST,     "cast")     /* out = convert(in0) */
+
+typedef enum OpKind {
+#define X(id, name) OP_##id,
+    OPS_X(X)
+#undef X
+    OP_COUNT
+} OpKind;
+
+typedef struct IrNode {
+    int         id;
+    OpKind      op;
+    IrTensor   *out;
+    IrTensor  **in;
+    int         nin;
+    const char **in_letters; /* CONTRACT: axis letters of each operand */
+    Span       *in_spans;    /* where each operand is written */
+    const char *out_letters; /* CONTRACT: axis letters of out */
+    IrSize      lsize[128];  /* CONTRACT: size of each letter (pass_shapes) */
+    bool        accumulate;  /* out += result instead of out = result */
+    bool        has_scale;   /* variance scaling applies */
+    double      scale;       /* 1/sqrt(var_prod), for dumps */
+    double      var_prod;    /* prod of operand variances * prod of contracted sizes */
+    DType       acc;         /* accumulation dtype (pass_precision) */
+    Span        span;        /* the ueajsum term */
+    const char *origin;      /* "term 1 of `ij,*jk->ik`" for comments */
+    int         step;        /* contraction-order step within its term, 0 = unsplit */
+} IrNode;
+
+typedef struct IrGraph {
+    PtrVec      tensors;     /* IrTensor *, id = index */
+    PtrVec      nodes;       /* IrNode *, in execution order */
+    const char *name;        /* "expr" or the model name */
+    const char *source_text; /* the ueajsum text, for comments */
+    const char *dyn_names[16];
+    int         ndyn;
+} IrGraph;
+
+IrGraph  *ir_new(UeajCtx *ctx, const char *name);
+IrTensor *ir_tensor(UeajCtx *ctx, IrGraph *g, const char *name, TenKind k, Span sp);
+IrNode   *ir_node(UeajCtx *ctx, IrGraph *g, OpKind op, IrTensor *out, int nin);
+void      ir_insert_node(IrGraph *g, int pos, IrNode *n); /* ownership: g */
+const char *ir_op_name(OpKind op);
+int64_t   ir_numel_const(const IrTensor *t);            /* -1 if any dim is dynamic */
+void      ir_dump(Buf *b, const IrGraph *g);
+int       ir_verify(UeajCtx *ctx, const IrGraph *g, const char *after); /* internal errors */
+
+/* ---- ir_build.c: ueajsum -> IR ---------------------------------------- */
+/* Shapes of the arguments actually supplied (eval): NULL = not supplied. */
+typedef struct ArgShape { int rank; int64_t shape[IR_MAX_RANK]; DType dtype; bool given; } ArgShape;
+IrGraph *ir_from_ueajsum(UeajCtx *ctx, const UConfig *c, const ArgShape *slot_shapes,
+                         const ArgShape *named_shapes, const int64_t *letter_sizes /* [128], -1 unknown */,
+                         DType out_dtype, bool symbolic);
+
+/* ---- passes: one entry point each; the IR is verified after each ------ */
+int pass_shapes(UeajCtx *ctx, IrGraph *g);
+int pass_variance(UeajCtx *ctx, IrGraph *g);
+int pass_precision(UeajCtx *ctx, IrGraph *g);
+int pass_order(UeajCtx *ctx, IrGraph *g);
+
+typedef struct PassInfo { const char *name; int (*run)(UeajCtx *, IrGraph *); } PassInfo;
+extern const PassInfo ueaj_passes[];   /* NULL-terminated, in pipeline order */
+int run_passes(UeajCtx *ctx, IrGraph *g, const char *stop_after, Buf *dump_after);
+
+/* ---- emit.c + dialect_*.c: one emitter, two dialects -------------------- */
+typedef struct Dialect Dialect;  /* dialect.h */
+extern const Dialect dialect_c;
+char *emit_source(UeajCtx *ctx, const IrGraph *g, const Dialect *d); /* malloc'd; caller frees */
+
+/* ---- the compilation context ------------------------------------------ */
+struct UeajCtx {
+    Arena   arena;
+    Diag   *diags, *diags_tail;
+    int     nerrors, nwarnings;
+    int     nsources;
+    UeajOptions opt;        /* copied at ueaj_ctx_new */
+};
+
+#endif

@@ -1,0 +1,20 @@
+/* model.h - compiling model description files (.ue). */
+#ifndef UEAJ_MODEL_H
+#define UEAJ_MODEL_H
+
+#include "eval.h"
+
+typedef struct ModelOptions {
+    const char *path;          /* the .ue file */
+    const char *config;        /* config.json, or NULL */
+    const char *out_path;      /* .c or .so, or NULL with emit */
+    const char *emit;          /* NULL, "ast", "ir", "ir-after=PASS", "c" */
+    EvalKV      dims[EVAL_MAX_KV];
+    int         ndims;
+    UeajOptions copt;
+} ModelOptions;
+
+/* The whole job for `ueajc FILE.ue ...`; returns the exit status. */
+int ueaj_model_main(const ModelOptions *o);
+
+#endif
