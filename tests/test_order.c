@@ -344,7 +344,7 @@ START_TEST(test_speed)
 }
 END_TEST
 
-Suite *suite_order(void);
+extern Suite *suite_order(void);
 Suite *suite_order(void)
 {
     Suite *s = suite_create("order");
