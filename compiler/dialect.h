@@ -18,10 +18,15 @@ struct Dialect {
     const char *(*type_name)(DType t);
     /* Open the parallel loops over n output letters with the given extents,
      * defining int64_t i_<letter> for each; close them again. */
-    void (*open_parallel)(Buf *b, const char *letters, const IrSize *ext, int n);
+    void (*open_parallel)(Buf *b, const char *letters, const char *const *ext, int n);
     void (*close_parallel)(Buf *b, int n);
 };
 
 void emit_comment_text(Buf *b, const char *s);
+const char *emit_size_str(UeajCtx *ctx, IrSize s);               /* "4096" or "D0" */
+const char *emit_numel_str(UeajCtx *ctx, const IrTensor *t, int from, int to); /* product of axes */
+void emit_float_lit(Buf *b, double v, DType acc);                /* "0.5f" */
+/* emit_ops.c: the body of a built-in op's kernel (everything but CONTRACT, CAST) */
+void emit_builtin(UeajCtx *ctx, Buf *b, const Dialect *d, const IrGraph *g, const IrNode *n);
 
 #endif

@@ -14,18 +14,15 @@ static const char *c_type_name(DType t)
     case DT_F64: return "double";
     case DT_F16: case DT_BF16: return "uint16_t";
     case DT_F8E4M3: case DT_F8E5M2: return "uint8_t";
+    case DT_I32: return "int32_t";
     default: ueaj_unreachable();
     }
 }
 
-static void c_open_parallel(Buf *b, const char *letters, const IrSize *ext, int n)
+static void c_open_parallel(Buf *b, const char *letters, const char *const *ext, int n)
 {
-    for (int a = 0; a < n; a++) {
-        char e[32];
-        if (ext[a].dyn >= 0) snprintf(e, sizeof e, "D%d", ext[a].dyn);
-        else snprintf(e, sizeof e, "%lld", (long long)ext[a].c);
-        buf_open(b, "for (int64_t i_%c = 0; i_%c < %s; i_%c++) {", letters[a], letters[a], e, letters[a]);
-    }
+    for (int a = 0; a < n; a++)
+        buf_open(b, "for (int64_t i_%c = 0; i_%c < %s; i_%c++) {", letters[a], letters[a], ext[a], letters[a]);
 }
 
 static void c_close_parallel(Buf *b, int n)

@@ -59,7 +59,7 @@ static void size_expr(Buf *b, IrSize s)
 }
 
 /* A float literal that reads well and round-trips: "2.0f", "0.125f". */
-static void float_lit(Buf *b, double v, DType acc)
+void emit_float_lit(Buf *b, double v, DType acc)
 {
     char tmp[64];
     snprintf(tmp, sizeof tmp, acc == DT_F64 ? "%.17g" : "%.9g", v);
@@ -86,6 +86,28 @@ static void index_expr(Buf *b, const IrTensor *t, const char *letters, const IrN
         }
     }
     if (!terms) buf_putc(b, '0');
+}
+
+const char *emit_size_str(UeajCtx *ctx, IrSize s)
+{
+    if (s.dyn >= 0) return arena_printf(&ctx->arena, "D%d", s.dyn);
+    return arena_printf(&ctx->arena, "%lld", (long long)s.c);
+}
+
+/* The product of some axes of t as a C expression: "D0 * 4096". */
+const char *emit_numel_str(UeajCtx *ctx, const IrTensor *t, int from, int to)
+{
+    int64_t c = 1;
+    Buf b;
+    buf_init(&b);
+    for (int a = from; a < to; a++) {
+        if (t->shape[a].dyn >= 0) buf_printf(&b, "%sD%d", b.len ? " * " : "", t->shape[a].dyn);
+        else c *= t->shape[a].c;
+    }
+    if (c != 1 || !b.len) buf_printf(&b, "%s%lld", b.len ? " * " : "", (long long)c);
+    const char *r = arena_strdup(&ctx->arena, b.p);
+    buf_free(&b);
+    return r;
 }
 
 static bool uses_dyn(const IrGraph *g) { return g->ndyn > 0; }
@@ -128,7 +150,7 @@ static void emit_dyn_locals(Buf *b, const IrGraph *g)
     for (int i = 0; i < g->ndyn; i++) buf_line(b, "const int64_t D%d = dyn[%d]; /* %s */", i, i, g->dyn_names[i]);
 }
 
-static void emit_contract(Buf *b, const Dialect *d, const IrGraph *g, const IrNode *n)
+static void emit_contract(UeajCtx *ctx, Buf *b, const Dialect *d, const IrGraph *g, const IrNode *n)
 {
     const char *acct = d->type_name(n->acc);
     /* the summed letters: in some operand, not in the output; first-appearance order */
@@ -138,8 +160,8 @@ static void emit_contract(Buf *b, const Dialect *d, const IrGraph *g, const IrNo
         for (const char *p = n->in_letters[k]; *p; p++)
             if (!strchr(n->out_letters, *p) && !memchr(red, *p, (size_t)nred)) red[nred++] = *p;
     int nout = (int)strlen(n->out_letters);
-    IrSize ext[IR_MAX_RANK];
-    for (int a = 0; a < nout; a++) ext[a] = n->lsize[(unsigned char)n->out_letters[a]];
+    const char *ext[IR_MAX_RANK];
+    for (int a = 0; a < nout; a++) ext[a] = emit_size_str(ctx, n->lsize[(unsigned char)n->out_letters[a]]);
     d->open_parallel(b, n->out_letters, ext, nout);
     buf_line(b, "%s acc = 0;", acct);
     for (int r = 0; r < nred; r++) {
@@ -166,7 +188,7 @@ static void emit_contract(Buf *b, const Dialect *d, const IrGraph *g, const IrNo
         Buf lit;
         buf_init(&lit);
         double div = n->acc == DT_F64 ? sqrt(n->var_prod) : (double)sqrtf((float)n->var_prod);
-        float_lit(&lit, div, n->acc);
+        emit_float_lit(&lit, div, n->acc);
         buf_line(b, "acc = acc / %s;", lit.p);
         buf_free(&lit);
     }
@@ -183,11 +205,11 @@ static void emit_contract(Buf *b, const Dialect *d, const IrGraph *g, const IrNo
     d->close_parallel(b, nout);
 }
 
-static void emit_cast(Buf *b, const Dialect *d, const IrGraph *g, const IrNode *n)
+static void emit_cast(UeajCtx *ctx, Buf *b, const Dialect *d, const IrGraph *g, const IrNode *n)
 {
-    IrSize total[IR_MAX_RANK];
+    const char *total[IR_MAX_RANK];
     const IrTensor *t = n->out;
-    for (int a = 0; a < t->rank; a++) total[a] = t->shape[a];
+    for (int a = 0; a < t->rank; a++) total[a] = emit_size_str(ctx, t->shape[a]);
     char letters[IR_MAX_RANK + 1];
     for (int a = 0; a < t->rank; a++) letters[a] = (char)('a' + a);
     letters[t->rank] = 0;
@@ -204,7 +226,6 @@ static void emit_cast(Buf *b, const Dialect *d, const IrGraph *g, const IrNode *
 
 char *emit_source(UeajCtx *ctx, const IrGraph *g, const Dialect *d)
 {
-    (void)ctx;
     Buf b;
     buf_init(&b);
     Buf srcname;
@@ -234,9 +255,9 @@ char *emit_source(UeajCtx *ctx, const IrGraph *g, const Dialect *d)
         buf_open(&b, "{");
         if (uses_dyn(g)) emit_dyn_locals(&b, g);
         switch (n->op) {
-        case OP_CONTRACT: emit_contract(&b, d, g, n); break;
-        case OP_CAST: emit_cast(&b, d, g, n); break;
-        default: ueaj_unreachable();
+        case OP_CONTRACT: emit_contract(ctx, &b, d, g, n); break;
+        case OP_CAST: emit_cast(ctx, &b, d, g, n); break;
+        default: emit_builtin(ctx, &b, d, g, n); break;
         }
         buf_close(&b, "}");
     }

@@ -238,12 +238,47 @@ typedef struct IrTensor {
     Span        span;
     int         slot;        /* ueajsum positional slot, -1 */
     int         buf;         /* buffer index in the plan */
-    const Ast  *decl;        /* model files: the declaration (load spec) */
+    const Ast  *decl;        /* model files: the declaration */
+    const char *load_name;   /* params: checkpoint tensor name, NULL = initialise */
+    int         load_rank;   /* checkpoint shape (before transforms) */
+    int64_t     load_shape[IR_MAX_RANK];
+    int         load_perm[IR_MAX_RANK]; /* applied after viewing with load_shape; identity if none */
+    bool        has_perm;
 } IrTensor;
 
-#define OPS_X(X)                                                              \
-    X(CONTRACT, "contract") /* einsum of 1..n operands (pairwise after order) */ \
-    X(CAST,     "cast")     /* out = convert(in0) */
+/* The op set, declared once (name in dumps; one line each).
+ *   CONTRACT  einsum of its operands (pairwise after pass_order)
+ *   CAST      out = convert(in0)
+ *   ADD..DIV  elementwise on equal shapes; MULC: in0 * fattr[0]
+ *   SILU RELU GELU EXP NEG  elementwise unary
+ *   RMSNORM   in0 [.., d] normalised over the last axis, times in1 [d]
+ *             (iattr[0]: RMSNORM_HF | _CENTERED | _UNCENTERED | _NONE; fattr[0] eps)
+ *   ROPE      in0 [n, .., k] rotated by positions in1 [n] (half-split);
+ *             the inverse frequencies are compile-time constants (rope table)
+ *   ATTENTION in0 q [n, H, k], in1 k [m, Hkv, k], in2 v [m, Hkv, v] -> [n, H, v];
+ *             iattr[0] causal, iattr[1] window (0 none); fattr[0] scale
+ *   EMBED     in0 table [V, d], in1 ids [n] -> [n, d]
+ *   SOFTMAX   over the last axis */
+#define OPS_X(X)                 \
+    X(CONTRACT, "contract")      \
+    X(CAST, "cast")              \
+    X(ADD, "add")                \
+    X(SUB, "sub")                \
+    X(MUL, "mul")                \
+    X(DIV, "div")                \
+    X(MULC, "mulc")              \
+    X(SILU, "silu")              \
+    X(RELU, "relu")              \
+    X(GELU, "gelu")              \
+    X(EXP, "exp")                \
+    X(NEG, "neg")                \
+    X(RMSNORM, "rms_norm")       \
+    X(ROPE, "rope")              \
+    X(ATTENTION, "attention")    \
+    X(EMBED, "embedding")        \
+    X(SOFTMAX, "softmax")
+
+enum { RMSNORM_HF, RMSNORM_CENTERED, RMSNORM_UNCENTERED, RMSNORM_NONE };
 
 typedef enum OpKind {
 #define X(id, name) OP_##id,
@@ -270,6 +305,9 @@ typedef struct IrNode {
     Span        span;        /* the ueajsum term */
     const char *origin;      /* "term 1 of `ij,*jk->ik`" for comments */
     int         step;        /* contraction-order step within its term, 0 = unsplit */
+    double      fattr[4];    /* op attributes (see the op table) */
+    int         iattr[4];
+    float      *table;       /* ROPE: inverse frequencies [iattr[2]] (arena) */
 } IrNode;
 
 typedef struct IrGraph {

@@ -48,6 +48,8 @@ static void usage(FILE *f)
           "Model files:\n"
           "  --config FILE       config.json that binds dims (config.NAME in the model file)\n"
           "  --dim NAME=VALUE    bind or override a dim\n"
+          "  --run \"ID ...\"      run the model on these token ids with parameters initialised by the\n"
+          "                      seed's rules, and print the argmax of the output per position\n"
           "\n"
           "General:\n"
           "  -v, --verbose       report compile-cache hits and timings\n"
@@ -108,7 +110,7 @@ int main(int argc, char **argv)
     o.copt.color = isatty(2);
     const char **pos = calloc((size_t)argc + 1, sizeof *pos);
     int npos = 0, is_eval = 0, status = 2;
-    const char *config = NULL;
+    const char *config = NULL, *run = NULL;
     if (!pos) return 2;
     if (argc < 2) { usage(stderr); goto done; }
     int i = 1;
@@ -137,6 +139,7 @@ int main(int argc, char **argv)
         else if (OPTVAL("--dim")) { if (take_kv("--dim", val, o.dims, &o.ndims)) goto done; }
         else if (OPTVAL("--out-dtype")) o.out_dtype = val;
         else if (OPTVAL("--config")) config = val;
+        else if (OPTVAL("--run")) run = val;
         else if (OPTVAL("--cache-dir")) o.copt.cache_dir = val;
         else if (OPTVAL("--seed")) {
             char *end;
@@ -173,11 +176,12 @@ int main(int argc, char **argv)
         mo.config = config;
         mo.out_path = o.out_path;
         mo.emit = o.emit;
+        mo.run = run;
         memcpy(mo.dims, o.dims, sizeof o.dims);
         mo.ndims = o.ndims;
         mo.copt = o.copt;
         if (npos > 1) { fprintf(stderr, "ueajc: error: unexpected argument '%s'\n", pos[1]); goto done; }
-        if (!mo.out_path && !mo.emit) { fprintf(stderr, "ueajc: error: nothing to do: give -o OUT or --emit=STAGE\n"); goto done; }
+        if (!mo.out_path && !mo.emit && !mo.run) { fprintf(stderr, "ueajc: error: nothing to do: give -o OUT or --emit=STAGE\n"); goto done; }
         status = ueaj_model_main(&mo);
         goto done;
     }

@@ -1,37 +1,660 @@
-/* model.c - model description files: parse, and (soon) lower to the IR. */
+/* model.c - model description files (.ue): the AST -> the IR.
+ *
+ * A model file is a small straight-line program.  Compile-time statements
+ * (`dim`, `let`) evaluate numbers, booleans and strings, reading
+ * config.json as `config.FIELD` (`??` gives a default when a field is
+ * absent) and honouring `--dim NAME=VALUE` overrides.  `dim n = runtime`
+ * declares a size known only when the model runs (sequence length).
+ * Declarations make tensors: `param` (with the checkpoint tensor it loads
+ * from: a name pattern where {l} is the layer index, its shape in the
+ * checkpoint and transforms such as transpose(1, 0); the final reshape to
+ * the declared shape is implicit), `input`, `state`, `output`.
+ * Assignments build nodes: `ueajsum("...", a, b, w=c)` is a contraction
+ * (the string is parsed as ueajsum, with errors pointing into the file),
+ * and built-ins (rms_norm, rope, attention, embedding, silu, ...) are ops.
+ * `repeat l < L { ... }` is unrolled: each iteration re-evaluates its
+ * statements with l bound, so per-layer parameters are distinct tensors.
+ *
+ *   dim d = config.hidden_size
+ *   param wq[d, H, k] : bf16 = load "model.layers.{l}.self_attn.q_proj.weight" [H * k, d] transpose(1, 0)
+ *   q = ueajsum("nd,*dhk->nhk", x, wq)
+ *
+ * Every mistake is a diagnostic at the offending span; evaluation goes on
+ * where it can, so one run reports many errors.
+ */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cjson/cJSON.h>
 #include "internal.h"
 #include "model.h"
+#include "parser.h"
 
-int ueaj_model_main(const ModelOptions *o)
+#include "model_sema.h"
+
+Val verr(void) { Val v = {0}; v.k = V_ERROR; return v; }
+Val vnum(double x, bool is_int) { Val v = {0}; v.k = V_NUM; v.num = x; v.is_int = is_int; return v; }
+Val vtensor(IrTensor *t) { Val v = {0}; v.k = V_TENSOR; v.t = t; return v; }
+
+static void bind(MSema *S, const char *name, Val v, Span sp)
 {
-    UeajCtx *ctx = ueaj_ctx_new(&o->copt);
-    int status = 1;
-    FILE *f = fopen(o->path, "rb");
-    if (!f) { fprintf(stderr, "ueajc: error: cannot open %s\n", o->path); ueaj_ctx_free(ctx); return 1; }
+    Binding *b = ARENA_NEW(&S->ctx->arena, Binding);
+    b->name = name;
+    b->v = v;
+    b->span = sp;
+    b->next = S->env;
+    S->env = b;
+}
+
+static Binding *lookup(MSema *S, const char *name)
+{
+    for (Binding *b = S->env; b; b = b->next)
+        if (!strcmp(b->name, name)) return b;
+    return NULL;
+}
+
+const char *kind_str(VKind k)
+{
+    static const char *const n[] = {"undefined", "number", "boolean", "string", "run-time dim", "tensor", "error"};
+    return n[k];
+}
+
+
+static Val json_to_val(MSema *S, cJSON *j, const Ast *x)
+{
+    if (cJSON_IsBool(j)) { Val v = vnum(cJSON_IsTrue(j), true); v.k = V_BOOL; return v; }
+    if (cJSON_IsNumber(j)) return vnum(j->valuedouble, j->valuedouble == floor(j->valuedouble) && fabs(j->valuedouble) < 9e15);
+    if (cJSON_IsString(j)) { Val v = {0}; v.k = V_STR; v.str = arena_strdup(&S->ctx->arena, j->valuestring); return v; }
+    if (cJSON_IsNull(j)) { Val v = {0}; v.k = V_UNDEF; v.undef_why = "null"; return v; }
+    if (cJSON_IsObject(j)) { Val v = {0}; v.k = V_UNDEF; v.undef_why = "object"; return v; }
+    diag_error(S->ctx, x->span, "config field '%s' has a type the model language cannot use", x->name);
+    return verr();
+}
+
+/* config.a.b: walk the JSON; an absent field is V_UNDEF (for `??`). */
+static cJSON *config_node(MSema *S, const Ast *x, bool *is_config)
+{
+    if (x->kind == A_NAME && !strcmp(x->name, "config") && !lookup(S, "config")) { *is_config = true; return S->config; }
+    if (x->kind != A_FIELD) { *is_config = false; return NULL; }
+    cJSON *parent = config_node(S, x->a, is_config);
+    if (!*is_config || !parent) return NULL;
+    return cJSON_IsObject(parent) ? cJSON_GetObjectItemCaseSensitive(parent, x->name) : NULL;
+}
+
+static bool truthy(MSema *S, Val v, Span sp)
+{
+    if (v.k == V_BOOL || v.k == V_NUM) return v.num != 0;
+    if (v.k != V_ERROR) diag_error(S->ctx, sp, "expected a boolean, got a %s", kind_str(v.k));
+    return false;
+}
+
+static Val eval_binary(MSema *S, const Ast *x)
+{
+    Val a = eval(S, x->a), b = eval(S, x->b);
+    if (a.k == V_ERROR || b.k == V_ERROR) return verr();
+    if (x->op == TOK_AND) return (Val){.k = V_BOOL, .num = truthy(S, a, x->a->span) && truthy(S, b, x->b->span)};
+    if (x->op == TOK_OR) return (Val){.k = V_BOOL, .num = truthy(S, a, x->a->span) || truthy(S, b, x->b->span)};
+    if ((x->op == TOK_EQ || x->op == TOK_NE) && a.k == V_STR && b.k == V_STR)
+        return (Val){.k = V_BOOL, .num = (strcmp(a.str, b.str) == 0) == (x->op == TOK_EQ)};
+    const Val *bad = (a.k != V_NUM && a.k != V_BOOL) ? &a : (b.k != V_NUM && b.k != V_BOOL) ? &b : NULL;
+    if (bad) {
+        const Ast *w = bad == &a ? x->a : x->b;
+        if (bad->k == V_UNDEF)
+            diag_error(S->ctx, w->span, "this config field is absent (%s); give a default with '?\?'",
+                       bad->undef_why ? bad->undef_why : "missing");
+        else
+            diag_error(S->ctx, w->span, "expected a number, got a %s", kind_str(bad->k));
+        return verr();
+    }
+    double p = a.num, q = b.num;
+    bool ints = a.is_int && b.is_int;
+    switch (x->op) {
+    case '+': return vnum(p + q, ints);
+    case '-': return vnum(p - q, ints);
+    case '*': return vnum(p * q, ints);
+    case '/':
+        if (q == 0) { diag_error(S->ctx, x->span, "division by zero"); return verr(); }
+        if (ints && fmod(p, q) != 0) {
+            diag_error(S->ctx, x->span, "%g / %g is not a whole number (dims must divide exactly)", p, q);
+            return verr();
+        }
+        return vnum(p / q, ints);
+    case '%':
+        if (q == 0) { diag_error(S->ctx, x->span, "division by zero"); return verr(); }
+        return vnum(fmod(p, q), ints);
+    case '<': return (Val){.k = V_BOOL, .num = p < q};
+    case '>': return (Val){.k = V_BOOL, .num = p > q};
+    case TOK_LE: return (Val){.k = V_BOOL, .num = p <= q};
+    case TOK_GE: return (Val){.k = V_BOOL, .num = p >= q};
+    case TOK_EQ: return (Val){.k = V_BOOL, .num = p == q};
+    case TOK_NE: return (Val){.k = V_BOOL, .num = p != q};
+    }
+    ueaj_unreachable();
+}
+
+
+Val eval(MSema *S, const Ast *x)
+{
+    switch (x->kind) {
+    case A_NUM: return vnum(x->num, x->is_int);
+    case A_BOOL: return (Val){.k = V_BOOL, .num = x->num};
+    case A_STR: return (Val){.k = V_STR, .str = x->str};
+    case A_NAME: {
+        Binding *b = lookup(S, x->name);
+        if (b) return b->v;
+        if (!strcmp(x->name, "runtime")) {
+            diag_error(S->ctx, x->span, "'runtime' is only valid as a whole dim value: dim n = runtime");
+            return verr();
+        }
+        if (!strcmp(x->name, "config"))
+            diag_error(S->ctx, x->span, "'config' alone is not a value; use config.FIELD");
+        else
+            diag_error(S->ctx, x->span, "unknown name '%s'", x->name);
+        return verr();
+    }
+    case A_FIELD: {
+        bool is_config = false;
+        cJSON *j = config_node(S, x, &is_config);
+        if (!is_config) { diag_error(S->ctx, x->span, "only config.FIELD has fields"); return verr(); }
+        if (!S->config) {
+            Val v = {0};
+            v.k = V_UNDEF;
+            v.undef_why = "no --config given";
+            return v;
+        }
+        if (!j) { Val v = {0}; v.k = V_UNDEF; v.undef_why = "not in config.json"; return v; }
+        return json_to_val(S, j, x);
+    }
+    case A_DEFAULT: {
+        Val a = eval(S, x->a);
+        return a.k == V_UNDEF ? eval(S, x->b) : a;
+    }
+    case A_COND: {
+        Val c = eval(S, x->a);
+        if (c.k == V_ERROR) return verr();
+        return truthy(S, c, x->a->span) ? eval(S, x->b) : eval(S, x->c);
+    }
+    case A_UNARY: {
+        Val a = eval(S, x->a);
+        if (a.k == V_ERROR) return a;
+        if (x->op == '!') return (Val){.k = V_BOOL, .num = !truthy(S, a, x->a->span)};
+        if (a.k != V_NUM) { diag_error(S->ctx, x->a->span, "expected a number, got a %s", kind_str(a.k)); return verr(); }
+        return vnum(-a.num, a.is_int);
+    }
+    case A_BINARY: {
+        /* tensor arithmetic: elementwise ops */
+        Val a = eval(S, x->a);
+        if (a.k == V_TENSOR) return model_tensor_binary(S, x, a);
+        return eval_binary(S, x);
+    }
+    case A_CALL: return eval_call(S, x, 0);
+    case A_METHOD: {
+        /* chained ueajsum helpers: ueajsum(...).unit().fp8_params() */
+        unsigned h = 0;
+        const Ast *base = x;
+        while (base->kind == A_METHOD) {
+            unsigned f;
+            if (ueajsum_helper_from_name(base->name, &f) != 0) {
+                diag_error(S->ctx, base->name_span, "unknown helper '%s' (unit, fp8_params, bf16_params, "
+                           "bf16_grads, fp32_grads)", base->name);
+                return verr();
+            }
+            if (base->args.n) diag_error(S->ctx, base->args.v[0]->span, "'%s' takes no arguments", base->name);
+            h |= f;
+            base = base->a;
+        }
+        if (base->kind != A_CALL || strcmp(base->name, "ueajsum") != 0) {
+            diag_error(S->ctx, x->name_span, "helpers like '.%s()' apply to a ueajsum(...) call", x->name);
+            return verr();
+        }
+        return eval_call(S, base, h);
+    }
+    case A_KWARG:
+        diag_error(S->ctx, x->span, "a keyword argument is only valid inside a call");
+        return verr();
+    default: ueaj_unreachable();
+    }
+}
+
+/* ---- tensors -------------------------------------------------------------- */
+
+bool eval_int(MSema *S, const Ast *x, int64_t *out, IrSize *sz)
+{
+    Val v = eval(S, x);
+    if (v.k == V_RUNTIME && sz) { *sz = (IrSize){-1, v.dyn}; return true; }
+    if (v.k == V_ERROR) return false;
+    if (v.k == V_UNDEF) {
+        diag_error(S->ctx, x->span, "this config field is absent (%s); give a default with '?\?'",
+                   v.undef_why ? v.undef_why : "missing");
+        return false;
+    }
+    if (v.k != V_NUM || v.num != floor(v.num) || v.num < 0 || v.num > 1e15) {
+        diag_error(S->ctx, x->span, "expected a non-negative whole number, got %s",
+                   v.k == V_NUM ? arena_printf(&S->ctx->arena, "%g", v.num) : kind_str(v.k));
+        return false;
+    }
+    *out = (int64_t)v.num;
+    if (sz) *sz = (IrSize){*out, -1};
+    return true;
+}
+
+static bool eval_shape(MSema *S, const AstList *l, IrTensor *t, Span sp)
+{
+    if (l->n > IR_MAX_RANK) {
+        diag_error(S->ctx, sp, "%d axes; at most %d are supported", l->n, IR_MAX_RANK);
+        return false;
+    }
+    t->rank = l->n;
+    bool ok = true;
+    for (int a = 0; a < l->n; a++) {
+        int64_t v;
+        if (!eval_int(S, l->v[a], &v, &t->shape[a])) ok = false;
+    }
+    t->shape_known = ok;
+    return ok;
+}
+
+static DType decl_dtype(MSema *S, const Ast *s, DType dflt)
+{
+    if (!s->dtype) return dflt;
+    DType d;
+    if (!dtype_parse(s->dtype, &d)) {
+        diag_error(S->ctx, s->dtype_span, "unknown dtype '%s' (f32, f16, bf16, f8e4m3, f8e5m2, f64, i32)", s->dtype);
+        return dflt;
+    }
+    return d;
+}
+
+/* "model.layers.{l}.mlp" with l bound -> "model.layers.3.mlp" */
+static const char *interpolate(MSema *S, const char *pat, Span sp)
+{
     Buf b;
     buf_init(&b);
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) for (size_t i = 0; i < n; i++) buf_putc(&b, chunk[i]);
-    fclose(f);
-    const Source *src = source_new(ctx, o->path, b.p ? b.p : "", b.len);
-    buf_free(&b);
-    Program *p = parse_model(ctx, src);
-    if (p && o->emit && !strcmp(o->emit, "ast")) {
-        Buf d;
-        buf_init(&d);
-        ast_dump_program(&d, p);
-        fputs(d.p ? d.p : "", stdout);
-        buf_free(&d);
-        status = 0;
-    } else if (p) {
-        fprintf(stderr, "ueajc: error: %s: lowering model files is not implemented yet\n", o->path);
+    for (const char *p = pat; *p; p++) {
+        if (*p != '{') { buf_putc(&b, *p); continue; }
+        const char *e = strchr(p, '}');
+        if (!e) { diag_error(S->ctx, sp, "unclosed '{' in tensor name pattern"); break; }
+        char name[128];
+        snprintf(name, sizeof name, "%.*s", (int)(e - p - 1), p + 1);
+        Binding *bd = lookup(S, name);
+        if (!bd || bd->v.k != V_NUM) diag_error(S->ctx, sp, "'{%s}' in the pattern names no number in scope", name);
+        else buf_printf(&b, "%lld", (long long)bd->v.num);
+        p = e;
     }
-    ueaj_diag_render(ctx, stderr);
-    if (ueaj_error_count(ctx)) status = 1;
-    ueaj_ctx_free(ctx);
-    return status;
+    const char *r = arena_strdup(&S->ctx->arena, b.p ? b.p : "");
+    buf_free(&b);
+    return r;
+}
+
+static const char *tensor_name(MSema *S, const char *name)
+{
+    return S->layer >= 0 ? arena_printf(&S->ctx->arena, "%s.%d", name, S->layer) : name;
+}
+
+static void decl_param(MSema *S, const Ast *s)
+{
+    IrTensor *t = ir_tensor(S->ctx, S->g, tensor_name(S, s->name), TEN_PARAM, s->name_span);
+    t->group = UG_PARAM;
+    t->decl = s;
+    eval_shape(S, &s->args, t, s->span);
+    t->dtype = decl_dtype(S, s, DT_BF16);
+    t->grad_dtype = t->dtype;
+    if (s->load) {
+        Val v = eval(S, s->load);
+        if (v.k == V_STR) t->load_name = interpolate(S, v.str, s->load->span);
+        else if (v.k != V_ERROR) diag_error(S->ctx, s->load->span, "load expects a tensor name (a string), got a %s",
+                                            kind_str(v.k));
+        int64_t n_decl = ir_numel_const(t), n_load = 1;
+        if (s->load_shape.n) {
+            t->load_rank = s->load_shape.n;
+            for (int a = 0; a < s->load_shape.n && a < IR_MAX_RANK; a++) {
+                int64_t d = 0;
+                if (!eval_int(S, s->load_shape.v[a], &d, NULL)) return;
+                t->load_shape[a] = d;
+                n_load *= d;
+            }
+        } else {
+            t->load_rank = t->rank;
+            for (int a = 0; a < t->rank; a++) { t->load_shape[a] = t->shape[a].c; n_load *= t->shape[a].c; }
+        }
+        for (int a = 0; a < IR_MAX_RANK; a++) t->load_perm[a] = a;
+        for (int k = 0; k < s->load_ops.n; k++) {
+            const Ast *op = s->load_ops.v[k];
+            if (strcmp(op->name, "transpose") != 0) {
+                diag_error(S->ctx, op->name_span, "unknown load transform '%s' (transpose)", op->name);
+                continue;
+            }
+            if (op->args.n != t->load_rank) {
+                diag_error(S->ctx, op->span, "transpose needs %d axes (a permutation of the checkpoint shape)",
+                           t->load_rank);
+                continue;
+            }
+            int seen = 0;
+            for (int a = 0; a < op->args.n; a++) {
+                int64_t p;
+                if (!eval_int(S, op->args.v[a], &p, NULL)) return;
+                if (p >= t->load_rank || (seen >> p) & 1) {
+                    diag_error(S->ctx, op->args.v[a]->span, "not a permutation of 0..%d", t->load_rank - 1);
+                    return;
+                }
+                seen |= 1 << p;
+                t->load_perm[a] = (int)p;
+            }
+            t->has_perm = true;
+        }
+        if (n_decl >= 0 && n_decl != n_load)
+            diag_error(S->ctx, s->span, "the checkpoint shape has %lld elements but the parameter %lld",
+                       (long long)n_load, (long long)n_decl);
+    }
+    bind(S, s->name, vtensor(t), s->name_span);
+}
+
+IrTensor *new_temp(MSema *S, Span sp, DType dt, int rank, const IrSize *shape)
+{
+    IrTensor *t = ir_tensor(S->ctx, S->g, NULL, TEN_TEMP, sp);
+    t->dtype = dt;
+    t->rank = rank;
+    if (shape) { memcpy(t->shape, shape, sizeof(IrSize) * (size_t)rank); t->shape_known = true; }
+    return t;
+}
+
+bool same_shape(const IrTensor *a, const IrTensor *b)
+{
+    if (a->rank != b->rank) return false;
+    for (int i = 0; i < a->rank; i++)
+        if (a->shape[i].dyn != b->shape[i].dyn || (a->shape[i].dyn < 0 && a->shape[i].c != b->shape[i].c))
+            return false;
+    return true;
+}
+
+const char *shape_str(MSema *S, const IrTensor *t)
+{
+    Buf b;
+    buf_init(&b);
+    buf_putc(&b, '[');
+    for (int i = 0; i < t->rank; i++) {
+        if (i) buf_puts(&b, ", ");
+        if (t->shape[i].dyn >= 0) buf_puts(&b, S->g->dyn_names[t->shape[i].dyn]);
+        else buf_printf(&b, "%lld", (long long)t->shape[i].c);
+    }
+    buf_putc(&b, ']');
+    const char *r = arena_strdup(&S->ctx->arena, b.p);
+    buf_free(&b);
+    return r;
+}
+
+Val model_tensor_binary(MSema *S, const Ast *x, Val a)
+{
+    Val b = eval(S, x->b);
+    if (b.k == V_ERROR) return verr();
+    OpKind op;
+    switch (x->op) {
+    case '+': op = OP_ADD; break;
+    case '-': op = OP_SUB; break;
+    case '*': op = OP_MUL; break;
+    case '/': op = OP_DIV; break;
+    default: diag_error(S->ctx, x->span, "this operator does not apply to tensors"); return verr();
+    }
+    if (b.k == V_NUM && (op == OP_MUL || op == OP_DIV)) {
+        IrTensor *o = new_temp(S, x->span, DT_F32, a.t->rank, a.t->shape);
+        IrNode *n = ir_node(S->ctx, S->g, OP_MULC, o, 1);
+        n->in[0] = a.t;
+        n->fattr[0] = op == OP_MUL ? b.num : 1.0 / b.num;
+        n->span = x->span;
+        return vtensor(o);
+    }
+    if (b.k != V_TENSOR) {
+        diag_error(S->ctx, x->b->span, "expected a tensor, got a %s", kind_str(b.k));
+        return verr();
+    }
+    if (!same_shape(a.t, b.t)) {
+        diag_error(S->ctx, x->span, "elementwise operands have different shapes: %s and %s", shape_str(S, a.t),
+                   shape_str(S, b.t));
+        return verr();
+    }
+    IrTensor *o = new_temp(S, x->span, DT_F32, a.t->rank, a.t->shape);
+    IrNode *n = ir_node(S->ctx, S->g, op, o, 2);
+    n->in[0] = a.t;
+    n->in[1] = b.t;
+    n->span = x->span;
+    return vtensor(o);
+}
+
+/* ueajsum("expr", a, b, name=c): the string is parsed as its own source, a
+ * slice of the file, so diagnostics inside it point into the file. */
+static Val eval_ueajsum(MSema *S, const Ast *x, unsigned helpers)
+{
+    UeajCtx *ctx = S->ctx;
+    if (x->args.n < 1 || x->args.v[0]->kind != A_STR) {
+        diag_error(ctx, x->span, "ueajsum expects a string literal first: ueajsum(\"ij,jk->ik\", a, b)");
+        return verr();
+    }
+    const Ast *lit = x->args.v[0];
+    if (!lit->str_plain) {
+        diag_error(ctx, lit->span, "a ueajsum string may not contain escape sequences");
+        return verr();
+    }
+    Source *sub = source_slice(ctx, lit->span.src, lit->str_inner.line, lit->str_inner.col, lit->str, strlen(lit->str));
+    UExpr *e = parse_ueajsum(ctx, sub);
+    if (!e) return verr();
+    UConfig *c = ueajsum_resolve(ctx, e, false);
+    if (!c) return verr();
+    ueajsum_apply_helpers(c, helpers);
+    /* bind the call's arguments: positional to slots in order, keywords by name */
+    IrTensor **slot_t = ARENA_ARRAY(&ctx->arena, IrTensor *, c->nslots + 1);
+    IrTensor **named_t = ARENA_ARRAY(&ctx->arena, IrTensor *, c->nnamed + 1);
+    int next = 0;
+    bool ok = true;
+    for (int i = 1; i < x->args.n; i++) {
+        const Ast *arg = x->args.v[i];
+        const Ast *vx = arg->kind == A_KWARG ? arg->a : arg;
+        Val v = eval(S, vx);
+        if (v.k == V_ERROR) { ok = false; continue; }
+        if (v.k != V_TENSOR) {
+            diag_error(ctx, vx->span, "ueajsum operands must be tensors, got a %s", kind_str(v.k));
+            ok = false;
+            continue;
+        }
+        if (arg->kind == A_KWARG) {
+            UOperand *o = ueajsum_find(c, arg->name);
+            if (!o) {
+                diag_error(ctx, arg->name_span, "the expression has no argument named '%s'", arg->name);
+                ok = false;
+                continue;
+            }
+            for (int k = 0; k < c->nnamed; k++) if (c->named[k] == o) named_t[k] = v.t;
+        } else {
+            if (next >= c->nslots) {
+                diag_error(ctx, arg->span, "too many operands: the expression has %d positional argument%s",
+                           c->nslots, c->nslots == 1 ? "" : "s");
+                ok = false;
+                continue;
+            }
+            slot_t[next++] = v.t;
+        }
+    }
+    for (int i = 0; i < c->nslots && ok; i++)
+        if (!slot_t[i]) { diag_error(ctx, x->span, "missing argument %d: no operand was passed for it", i); ok = false; }
+    for (int i = 0; i < c->nnamed && ok; i++)
+        if (!named_t[i]) {
+            diag_error(ctx, x->span, "missing argument '%s': pass it as %s=TENSOR", c->named[i]->name,
+                       c->named[i]->name);
+            ok = false;
+        }
+    if (!ok) return verr();
+    /* the operands' variances and dtypes, from the helpers */
+    for (int i = 0; i < c->nslots; i++) {
+        UOperand *o = c->slots[i];
+        if (o->has_var) { slot_t[i]->has_var = true; slot_t[i]->var = o->var; }
+        if (o->dtype && slot_t[i]->kind == TEN_PARAM) slot_t[i]->dtype = o->dtype;
+        if (o->grad_dtype && slot_t[i]->kind == TEN_PARAM) slot_t[i]->grad_dtype = o->grad_dtype;
+    }
+    for (int i = 0; i < c->nnamed; i++) {
+        UOperand *o = c->named[i];
+        if (o->has_var) { named_t[i]->has_var = true; named_t[i]->var = o->var; }
+        if (o->dtype && named_t[i]->kind == TEN_PARAM) named_t[i]->dtype = o->dtype;
+        if (o->grad_dtype && named_t[i]->kind == TEN_PARAM) named_t[i]->grad_dtype = o->grad_dtype;
+    }
+    /* the output: letters of the result; sizes from the operands (pass_shapes checks) */
+    IrTensor *out = ir_tensor(ctx, S->g, NULL, TEN_TEMP, x->span);
+    out->rank = (int)strlen(c->result.letters);
+    out->has_var = c->result.has_var;
+    out->var = c->result.var;
+    for (int a = 0; a < out->rank; a++) {
+        IrSize sz = {1, -1};
+        int ch = (unsigned char)c->result.letters[a];
+        for (int t = 0; t < c->nterms; t++)
+            for (int k = 0; k < c->terms[t].nops; k++) {
+                const UOperand *o = c->terms[t].ops[k];
+                IrTensor *ten = o->slot >= 0 ? slot_t[o->slot] : NULL;
+                if (!ten) for (int q = 0; q < c->nnamed; q++) if (c->named[q] == o) ten = named_t[q];
+                const char *p = strchr(o->letters, ch);
+                if (p && ten && (int)strlen(o->letters) == ten->rank) {
+                    IrSize s2 = ten->shape[p - o->letters];
+                    if (!(s2.dyn < 0 && s2.c == 1)) sz = s2;
+                }
+            }
+        out->shape[a] = sz;
+    }
+    out->shape_known = true;
+    const char *text = span_text(ctx, e->span);
+    for (int t = 0; t < c->nterms; t++) {
+        const UTermCfg *tc = &c->terms[t];
+        IrNode *n = ir_node(ctx, S->g, OP_CONTRACT, out, tc->nops);
+        for (int k = 0; k < tc->nops; k++) {
+            const UOperand *o = tc->ops[k];
+            IrTensor *ten = o->slot >= 0 ? slot_t[o->slot] : NULL;
+            if (!ten) for (int q = 0; q < c->nnamed; q++) if (c->named[q] == o) ten = named_t[q];
+            n->in[k] = ten;
+            n->in_letters[k] = o->letters;
+            n->in_spans[k] = tc->op_spans[k];
+        }
+        n->out_letters = c->result.letters;
+        n->accumulate = t > 0;
+        n->span = tc->span;
+        n->origin = c->nterms > 1 ? arena_printf(&ctx->arena, "term %d of ueajsum(\"%s\")", t + 1, text)
+                                  : arena_printf(&ctx->arena, "ueajsum(\"%s\")", text);
+    }
+    return vtensor(out);
+}
+
+
+Val eval_call(MSema *S, const Ast *x, unsigned helpers)
+{
+    if (!strcmp(x->name, "ueajsum")) return eval_ueajsum(S, x, helpers);
+    return model_builtin(S, x);
+}
+
+/* ---- statements ------------------------------------------------------------ */
+
+static void run_items(MSema *S, const AstList *items);
+
+static void run_stmt(MSema *S, const Ast *s)
+{
+    UeajCtx *ctx = S->ctx;
+    switch (s->kind) {
+    case A_MODEL: S->g->name = s->name; break;
+    case A_DIM: case A_LET: {
+        /* --dim NAME=VALUE overrides the file */
+        for (int i = 0; i < S->opt->ndims; i++)
+            if (!strcmp(S->opt->dims[i].key, s->name)) {
+                char *end;
+                double v = strtod(S->opt->dims[i].val, &end);
+                if (!*S->opt->dims[i].val || *end) {
+                    diag_error(ctx, s->name_span, "--dim %s=%s: not a number", s->name, S->opt->dims[i].val);
+                    return;
+                }
+                bind(S, s->name, vnum(v, v == floor(v)), s->name_span);
+                return;
+            }
+        if (s->kind == A_DIM && s->a->kind == A_NAME && !strcmp(s->a->name, "runtime") && !lookup(S, "runtime")) {
+            if (S->g->ndyn >= 16) { diag_error(ctx, s->span, "too many run-time dims (at most 16)"); return; }
+            Val v = {0};
+            v.k = V_RUNTIME;
+            v.dyn = S->g->ndyn;
+            S->g->dyn_names[S->g->ndyn++] = s->name;
+            bind(S, s->name, v, s->name_span);
+            return;
+        }
+        Val v = eval(S, s->a);
+        if (v.k == V_UNDEF) {
+            diag_error(ctx, s->a->span, "this config field is absent (%s); give a default with '?\?'",
+                       v.undef_why ? v.undef_why : "missing");
+            v = verr();
+        }
+        if (s->kind == A_DIM && v.k != V_ERROR && (v.k != V_NUM || v.num != floor(v.num) || v.num < 0)) {
+            diag_error(ctx, s->a->span, "a dim must be a non-negative whole number, got %s",
+                       v.k == V_NUM ? arena_printf(&ctx->arena, "%g", v.num) : kind_str(v.k));
+            v = verr();
+        }
+        bind(S, s->name, v, s->name_span);
+        break;
+    }
+    case A_PARAM: decl_param(S, s); break;
+    case A_INPUT: case A_STATE: {
+        IrTensor *t = ir_tensor(ctx, S->g, tensor_name(S, s->name), s->kind == A_INPUT ? TEN_INPUT : TEN_STATE,
+                                s->name_span);
+        t->decl = s;
+        eval_shape(S, &s->args, t, s->span);
+        t->dtype = decl_dtype(S, s, DT_F32);
+        bind(S, s->name, vtensor(t), s->name_span);
+        break;
+    }
+    case A_OUTPUT: {
+        Binding *b = lookup(S, s->name);
+        if (!b || b->v.k != V_TENSOR) {
+            diag_error(ctx, s->name_span, b ? "'%s' is not a tensor" : "unknown name '%s'", s->name);
+            return;
+        }
+        IrTensor *t = b->v.t;
+        if (t->kind != TEN_TEMP) { diag_error(ctx, s->name_span, "'%s' is not computed by the model", s->name); return; }
+        t->kind = TEN_OUTPUT;
+        t->name = s->name;
+        if (s->dtype) t->dtype = decl_dtype(S, s, t->dtype);
+        break;
+    }
+    case A_ASSIGN: {
+        Val v = eval(S, s->a);
+        if (v.k == V_TENSOR && v.t->kind == TEN_TEMP && !strncmp(v.t->name, "t", 1))
+            v.t->name = tensor_name(S, s->name);
+        bind(S, s->name, v, s->name_span);
+        break;
+    }
+    case A_REPEAT: {
+        int64_t n;
+        if (!eval_int(S, s->a, &n, NULL)) return;
+        if (S->layer >= 0) { diag_error(ctx, s->span, "repeat blocks cannot be nested"); return; }
+        for (int64_t l = 0; l < n && !diag_too_many(ctx); l++) {
+            S->layer = (int)l;
+            bind(S, s->name, vnum((double)l, true), s->name_span);
+            run_items(S, &s->args);
+        }
+        S->layer = -1;
+        break;
+    }
+    default: ueaj_unreachable();
+    }
+}
+
+static void run_items(MSema *S, const AstList *items)
+{
+    for (int i = 0; i < items->n && !diag_too_many(S->ctx); i++) run_stmt(S, items->v[i]);
+}
+
+IrGraph *model_lower(UeajCtx *ctx, const Program *p, cJSON *config, const ModelOptions *opt)
+{
+    MSema S = {0};
+    S.ctx = ctx;
+    S.g = ir_new(ctx, "model");
+    S.config = config;
+    S.opt = opt;
+    S.layer = -1;
+    int before = ctx->nerrors;
+    run_items(&S, &p->items);
+    bool has_out = false;
+    for (int i = 0; i < S.g->tensors.n; i++) has_out |= ((IrTensor *)S.g->tensors.v[i])->kind == TEN_OUTPUT;
+    if (!has_out && ctx->nerrors == before)
+        diag_error(ctx, (Span){p->src, 1, 1, 1}, "the model declares no output (add 'output NAME')");
+    return ctx->nerrors > before ? NULL : S.g;
 }

@@ -9,6 +9,7 @@ typedef struct ModelOptions {
     const char *config;        /* config.json, or NULL */
     const char *out_path;      /* .c or .so, or NULL with emit */
     const char *emit;          /* NULL, "ast", "ir", "ir-after=PASS", "c" */
+    const char *run;           /* --run "ID ...": the demonstration run */
     EvalKV      dims[EVAL_MAX_KV];
     int         ndims;
     UeajOptions copt;

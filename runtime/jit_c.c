@@ -129,6 +129,7 @@ static int compile(const char *cc, const char *c_path, const char *so_path, cons
     argv[k++] = "-o";
     argv[k++] = tmp_so;
     argv[k++] = (char *)c_path;
+    argv[k++] = "-lm";
     argv[k] = NULL;
     int r = run_cmd(argv, log_path);
     if (r != 0) {

@@ -1,0 +1,203 @@
+/* emit_ops.c - kernel bodies of the built-in ops (part of the one emitter).
+ *
+ * emit.c writes each kernel's comment, signature and the contraction and
+ * cast bodies; this file writes the bodies of the other ops, in the same
+ * dialect-neutral way: the outermost loop over independent rows is opened
+ * with the dialect's open_parallel (a plain loop in C, the grid in CUDA),
+ * everything inside is shared code.  Operands are a0, a1, ...; the output
+ * is out.  Activations are f32; loads go through ld_<dtype>.
+ *
+ *   rms_norm (HF):  ss = sum(x^2) (in double); r = 1 / sqrtf(ss / d + eps)
+ *                   out = ld(w) * (x * r)
+ *   rope:           out[j]      = x[j] * cos - x[j + k/2] * sin
+ *                   out[j+k/2]  = x[j + k/2] * cos + x[j] * sin,  angle = pos * inv_freq[j]
+ *   attention:      two passes over the keys (max, then exp-weighted sum of v)
+ */
+#include <string.h>
+#include "dialect.h"
+
+static const char *ld(const IrTensor *t) { return dtype_name(t->dtype); }
+
+static void row_loop(UeajCtx *ctx, Buf *b, const Dialect *d, const char *var, const char *extent)
+{
+    const char *ext[1] = {extent};
+    d->open_parallel(b, var, ext, 1);
+    (void)ctx;
+}
+
+static void emit_elementwise(UeajCtx *ctx, Buf *b, const Dialect *d, const IrNode *n)
+{
+    const char *N = emit_numel_str(ctx, n->out, 0, n->out->rank);
+    row_loop(ctx, b, d, "e", N);
+    const char *x = arena_printf(&ctx->arena, "ld_%s(a0[i_e])", ld(n->in[0]));
+    const char *y = n->nin > 1 ? arena_printf(&ctx->arena, "ld_%s(a1[i_e])", ld(n->in[1])) : "";
+    switch (n->op) {
+    case OP_ADD: buf_line(b, "out[i_e] = %s + %s;", x, y); break;
+    case OP_SUB: buf_line(b, "out[i_e] = %s - %s;", x, y); break;
+    case OP_MUL: buf_line(b, "out[i_e] = %s * %s;", x, y); break;
+    case OP_DIV: buf_line(b, "out[i_e] = %s / %s;", x, y); break;
+    case OP_MULC: {
+        Buf lit;
+        buf_init(&lit);
+        emit_float_lit(&lit, n->fattr[0], DT_F32);
+        buf_line(b, "out[i_e] = %s * %s;", x, lit.p);
+        buf_free(&lit);
+        break;
+    }
+    case OP_SILU: buf_line(b, "const float v = %s;", x); buf_line(b, "out[i_e] = v / (1.0f + expf(-v));"); break;
+    case OP_RELU: buf_line(b, "const float v = %s;", x); buf_line(b, "out[i_e] = v > 0.0f ? v : 0.0f;"); break;
+    case OP_GELU:
+        buf_line(b, "const float v = %s;", x);
+        buf_line(b, "out[i_e] = 0.5f * v * (1.0f + erff(v * 0.70710678118654752f));");
+        break;
+    case OP_EXP: buf_line(b, "out[i_e] = expf(%s);", x); break;
+    case OP_NEG: buf_line(b, "out[i_e] = -%s;", x); break;
+    default: ueaj_unreachable();
+    }
+    d->close_parallel(b, 1);
+}
+
+static void emit_rmsnorm(UeajCtx *ctx, Buf *b, const Dialect *d, const IrNode *n)
+{
+    const IrTensor *x = n->in[0];
+    const char *rows = emit_numel_str(ctx, x, 0, x->rank - 1);
+    const char *D = emit_size_str(ctx, x->shape[x->rank - 1]);
+    Buf eps;
+    buf_init(&eps);
+    emit_float_lit(&eps, n->fattr[0], DT_F32);
+    row_loop(ctx, b, d, "r", rows);
+    buf_line(b, "const %s *xr = a0 + i_r * %s;", d->type_name(x->dtype), D);
+    buf_line(b, "double ss = 0;");
+    buf_open(b, "for (int64_t i = 0; i < %s; i++) {", D);
+    buf_line(b, "const float v = ld_%s(xr[i]);", ld(x));
+    buf_line(b, "ss += (double)v * v;");
+    buf_close(b, "}");
+    buf_line(b, "const float r = 1.0f / sqrtf((float)(ss / (double)%s) + %s);", D, eps.p);
+    buf_open(b, "for (int64_t i = 0; i < %s; i++) {", D);
+    switch (n->iattr[0]) {
+    case RMSNORM_HF: case RMSNORM_UNCENTERED:
+        buf_line(b, "out[i_r * %s + i] = ld_%s(a1[i]) * (ld_%s(xr[i]) * r);", D, ld(n->in[1]), ld(x));
+        break;
+    case RMSNORM_CENTERED:
+        buf_line(b, "out[i_r * %s + i] = (ld_%s(xr[i]) * r) * (1.0f + ld_%s(a1[i]));", D, ld(x), ld(n->in[1]));
+        break;
+    case RMSNORM_NONE: buf_line(b, "out[i_r * %s + i] = ld_%s(xr[i]) * r;", D, ld(x)); break;
+    }
+    buf_close(b, "}");
+    d->close_parallel(b, 1);
+    buf_free(&eps);
+}
+
+static void emit_rope(UeajCtx *ctx, Buf *b, const Dialect *d, const IrNode *n)
+{
+    const IrTensor *x = n->in[0];
+    int half = n->iattr[2];
+    buf_open(b, "static const float inv_freq[%d] = {", half);
+    for (int j = 0; j < half; j++) buf_line(b, "%.9ef,", (double)n->table[j]);
+    buf_close(b, "};");
+    const char *N = emit_size_str(ctx, x->shape[0]);
+    const char *inner = emit_numel_str(ctx, x, 1, x->rank - 1);
+    row_loop(ctx, b, d, "n", N);
+    buf_line(b, "const float p = (float)a1[i_n];");
+    buf_open(b, "for (int64_t i_h = 0; i_h < %s; i_h++) {", inner);
+    buf_line(b, "const int64_t base = (i_n * %s + i_h) * %d;", inner, 2 * half);
+    buf_open(b, "for (int j = 0; j < %d; j++) {", half);
+    buf_line(b, "const float ang = p * inv_freq[j];");
+    buf_line(b, "const float c = cosf(ang), s = sinf(ang);");
+    buf_line(b, "const float x1 = ld_%s(a0[base + j]), x2 = ld_%s(a0[base + j + %d]);", ld(x), ld(x), half);
+    buf_line(b, "out[base + j] = x1 * c - x2 * s;");
+    buf_line(b, "out[base + j + %d] = x2 * c + x1 * s;", half);
+    buf_close(b, "}");
+    buf_close(b, "}");
+    d->close_parallel(b, 1);
+}
+
+static void emit_attention(UeajCtx *ctx, Buf *b, const Dialect *d, const IrNode *n)
+{
+    const IrTensor *q = n->in[0], *k = n->in[1], *v = n->in[2];
+    const char *N = emit_size_str(ctx, q->shape[0]), *M = emit_size_str(ctx, k->shape[0]);
+    int64_t H = q->rank == 4 ? q->shape[1].c * q->shape[2].c : q->shape[1].c; /* query heads */
+    int64_t Hkv = k->shape[1].c, K = k->shape[2].c, V = v->shape[2].c;
+    Buf sc;
+    buf_init(&sc);
+    emit_float_lit(&sc, n->fattr[0], DT_F32);
+    buf_line(b, "/* queries are the last %s of the %s key positions */", N, M);
+    row_loop(ctx, b, d, "n", N);
+    buf_line(b, "const int64_t qpos = i_n + (%s - %s);", M, N);
+    buf_line(b, "int64_t hi = %s ? qpos + 1 : %s;", n->iattr[0] ? "1" : "0", M);
+    buf_line(b, "int64_t lo = %d > 0 && hi > %d ? hi - %d : 0;", n->iattr[1], n->iattr[1], n->iattr[1]);
+    buf_open(b, "for (int64_t h = 0; h < %lld; h++) {", (long long)H);
+    buf_line(b, "const int64_t g = h / %lld; /* the KV head of query head h */", (long long)(H / Hkv));
+    buf_line(b, "const int64_t qo = (i_n * %lld + h) * %lld;", (long long)H, (long long)K);
+    buf_line(b, "float mx = -3.402823466e38f;");
+    buf_open(b, "for (int64_t j = lo; j < hi; j++) {");
+    buf_line(b, "float s = 0;");
+    buf_line(b, "for (int64_t i = 0; i < %lld; i++) s += ld_%s(a0[qo + i]) * ld_%s(a1[(j * %lld + g) * %lld + i]);",
+             (long long)K, ld(q), ld(k), (long long)Hkv, (long long)K);
+    buf_line(b, "s *= %s;", sc.p);
+    buf_line(b, "if (s > mx) mx = s;");
+    buf_close(b, "}");
+    buf_line(b, "float acc[%lld];", (long long)V);
+    buf_line(b, "for (int64_t i = 0; i < %lld; i++) acc[i] = 0;", (long long)V);
+    buf_line(b, "float sum = 0;");
+    buf_open(b, "for (int64_t j = lo; j < hi; j++) {");
+    buf_line(b, "float s = 0;");
+    buf_line(b, "for (int64_t i = 0; i < %lld; i++) s += ld_%s(a0[qo + i]) * ld_%s(a1[(j * %lld + g) * %lld + i]);",
+             (long long)K, ld(q), ld(k), (long long)Hkv, (long long)K);
+    buf_line(b, "const float p = expf(s * %s - mx);", sc.p);
+    buf_line(b, "sum += p;");
+    buf_line(b, "for (int64_t i = 0; i < %lld; i++) acc[i] += p * ld_%s(a2[(j * %lld + g) * %lld + i]);",
+             (long long)V, ld(v), (long long)Hkv, (long long)V);
+    buf_close(b, "}");
+    buf_line(b, "for (int64_t i = 0; i < %lld; i++) out[(i_n * %lld + h) * %lld + i] = sum > 0 ? acc[i] / sum : 0.0f;",
+             (long long)V, (long long)H, (long long)V);
+    buf_close(b, "}");
+    d->close_parallel(b, 1);
+    buf_free(&sc);
+}
+
+static void emit_embed(UeajCtx *ctx, Buf *b, const Dialect *d, const IrNode *n)
+{
+    const IrTensor *tab = n->in[0];
+    const char *N = emit_size_str(ctx, n->in[1]->shape[0]);
+    const char *V = emit_size_str(ctx, tab->shape[0]), *D = emit_size_str(ctx, tab->shape[1]);
+    row_loop(ctx, b, d, "n", N);
+    buf_line(b, "const int64_t id = a1[i_n];");
+    buf_line(b, "/* the runtime checks ids; an out-of-range id gives a zero row, never a wild read */");
+    buf_line(b, "for (int64_t i = 0; i < %s; i++) out[i_n * %s + i] = (id >= 0 && id < %s) ? ld_%s(a0[id * %s + i]) : 0.0f;",
+             D, D, V, ld(tab), D);
+    d->close_parallel(b, 1);
+}
+
+static void emit_softmax(UeajCtx *ctx, Buf *b, const Dialect *d, const IrNode *n)
+{
+    const IrTensor *x = n->in[0];
+    const char *rows = emit_numel_str(ctx, x, 0, x->rank - 1);
+    const char *D = emit_size_str(ctx, x->shape[x->rank - 1]);
+    row_loop(ctx, b, d, "r", rows);
+    buf_line(b, "const int64_t o = i_r * %s;", D);
+    buf_line(b, "float mx = -3.402823466e38f, sum = 0;");
+    buf_line(b, "for (int64_t i = 0; i < %s; i++) { const float v = ld_%s(a0[o + i]); if (v > mx) mx = v; }", D, ld(x));
+    buf_line(b, "for (int64_t i = 0; i < %s; i++) { out[o + i] = expf(ld_%s(a0[o + i]) - mx); sum += out[o + i]; }", D,
+             ld(x));
+    buf_line(b, "for (int64_t i = 0; i < %s; i++) out[o + i] /= sum;", D);
+    d->close_parallel(b, 1);
+}
+
+void emit_builtin(UeajCtx *ctx, Buf *b, const Dialect *d, const IrGraph *g, const IrNode *n)
+{
+    (void)g;
+    UEAJ_ASSERT(n->out->dtype == DT_F32);
+    switch (n->op) {
+    case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_MULC:
+    case OP_SILU: case OP_RELU: case OP_GELU: case OP_EXP: case OP_NEG:
+        emit_elementwise(ctx, b, d, n);
+        break;
+    case OP_RMSNORM: emit_rmsnorm(ctx, b, d, n); break;
+    case OP_ROPE: emit_rope(ctx, b, d, n); break;
+    case OP_ATTENTION: emit_attention(ctx, b, d, n); break;
+    case OP_EMBED: emit_embed(ctx, b, d, n); break;
+    case OP_SOFTMAX: emit_softmax(ctx, b, d, n); break;
+    default: ueaj_unreachable();
+    }
+}

@@ -1,0 +1,234 @@
+/* model_driver.c - `ueajc FILE.ue ...`: read, lower, run the passes, emit.
+ *
+ *   ueajc FILE.ue --emit=ast|ir|ir-after=PASS|c [--config C] [--dim N=V]
+ *   ueajc FILE.ue -o OUT.c | -o OUT.so
+ *   ueajc FILE.ue --run "ID ID ..."   run with seed-initialised parameters
+ *                                      (a demonstration until checkpoints load)
+ * Outputs are written to a temporary name and renamed: an error never
+ * leaves a half-written file.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cjson/cJSON.h>
+#include "dialect.h"
+#include "init.h"
+#include "jit_c.h"
+#include "model_sema.h"
+
+static char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    Buf b;
+    buf_init(&b);
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        for (size_t i = 0; i < n; i++) buf_putc(&b, chunk[i]);
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) { buf_free(&b); return NULL; }
+    *len = b.len;
+    return b.p ? buf_take(&b) : calloc(1, 1);
+}
+
+/* config.json with the position of a syntax error. */
+static cJSON *read_config(UeajCtx *ctx, const char *path)
+{
+    size_t len;
+    char *text = read_file(path, &len);
+    if (!text) {
+        fprintf(stderr, "%s: error: cannot read: %s\n", path, strerror(errno));
+        return NULL;
+    }
+    const Source *src = source_new(ctx, path, text, len);
+    free(text);
+    const char *end = NULL;
+    cJSON *j = strlen(src->text) == src->len ? cJSON_ParseWithOpts(src->text, &end, 1) : NULL;
+    if (!j || !cJSON_IsObject(j)) {
+        const char *at = j ? src->text : (end ? end : src->text);
+        int line = 1, col = 1;
+        for (const char *p = src->text; p < at && *p; p++) {
+            if (*p == '\n') { line++; col = 1; } else col++;
+        }
+        diag_error(ctx, (Span){src, line, col, col}, j ? "config.json must be a JSON object"
+                                                       : "invalid JSON in config file");
+        cJSON_Delete(j);
+        return NULL;
+    }
+    return j;
+}
+
+static int write_atomic(const char *path, const char *text)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
+    FILE *f = fopen(tmp, "wb");
+    if (!f) { fprintf(stderr, "ueajc: error: cannot write %s: %s\n", path, strerror(errno)); return -1; }
+    size_t n = strlen(text);
+    int bad = fwrite(text, 1, n, f) != n;
+    bad |= fclose(f) != 0;
+    if (bad || rename(tmp, path) != 0) {
+        fprintf(stderr, "ueajc: error: cannot write %s: %s\n", path, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+static int has_suffix(const char *s, const char *suf)
+{
+    size_t n = strlen(s), m = strlen(suf);
+    return n >= m && strcmp(s + n - m, suf) == 0;
+}
+
+/* The demonstration run: every parameter initialised by the seed's rules,
+ * inputs named tokens/ids get the given ids, pos/positions 0..n-1. */
+static int demo_run(UeajCtx *ctx, IrGraph *g, const char *csrc, const ModelOptions *o)
+{
+    int64_t ids[4096];
+    int n = 0;
+    for (const char *p = o->run; *p && n < 4096;) {
+        char *end;
+        long v = strtol(p, &end, 10);
+        if (end == p) { fprintf(stderr, "ueajc: error: --run expects token ids, e.g. \"1 2 3\"\n"); return 1; }
+        ids[n++] = v;
+        p = end;
+        while (*p == ' ' || *p == ',') p++;
+    }
+    if (n == 0) { fprintf(stderr, "ueajc: error: --run needs at least one token id\n"); return 1; }
+    int64_t dyn[16];
+    for (int i = 0; i < g->ndyn; i++) dyn[i] = n; /* every run-time dim is the sequence length here */
+    char err[8192];
+    JitModule jm;
+    if (jit_c_load(csrc, o->copt.cache_dir, o->copt.cc, o->copt.verbose, &jm, err, sizeof err) != 0) {
+        fprintf(stderr, "ueajc: error: %s\n", err);
+        return 1;
+    }
+    void **bufs = calloc((size_t)g->tensors.n, sizeof *bufs);
+    int status = 1;
+    IrTensor *out = NULL;
+    size_t total_param = 0;
+    for (int i = 0; i < g->tensors.n && bufs; i++) {
+        IrTensor *t = g->tensors.v[i];
+        int64_t cnt = 1, shp[IR_MAX_RANK];
+        for (int a = 0; a < t->rank; a++) {
+            shp[a] = t->shape[a].dyn >= 0 ? dyn[t->shape[a].dyn] : t->shape[a].c;
+            cnt *= shp[a];
+        }
+        bufs[i] = calloc((size_t)(cnt ? cnt : 1), dtype_size(t->dtype));
+        if (!bufs[i]) { fprintf(stderr, "ueajc: error: out of memory\n"); goto done; }
+        if (t->kind == TEN_OUTPUT && !out) out = t;
+        if (t->kind == TEN_PARAM) {
+            double *v = malloc(sizeof(double) * (size_t)(cnt ? cnt : 1));
+            if (!v) goto done;
+            /* 1-D parameters (norm weights) start at 1, as HF initialises them */
+            if (t->rank < 2) for (int64_t q = 0; q < cnt; q++) v[q] = 1.0;
+            else init_param_values(v, t->rank, shp, 0, 0, 0, t->name);
+            for (int64_t q = 0; q < cnt; q++) dtype_store(bufs[i], t->dtype, (size_t)q, v[q]);
+            free(v);
+            total_param += (size_t)cnt;
+        }
+        if (t->kind == TEN_INPUT && t->dtype == DT_I32 && t->rank == 1) {
+            int is_pos = strstr(t->name, "pos") != NULL;
+            for (int q = 0; q < n; q++) ((int32_t *)bufs[i])[q] = (int32_t)(is_pos ? q : ids[q]);
+        }
+    }
+    fprintf(stderr, "ueajc: running %s: %zu parameters initialised by the seed's rules (seed 0), %d tokens\n",
+            g->name, total_param, n);
+    jm.forward(bufs, dyn);
+    if (out && out->rank == 2 && out->dtype == DT_F32) {
+        int64_t V = out->shape[1].c;
+        const float *lg = bufs[out->id];
+        printf("%s [%d, %lld]: argmax per position:", out->name, n, (long long)V);
+        for (int q = 0; q < n; q++) {
+            int64_t best = 0;
+            for (int64_t j = 1; j < V; j++) if (lg[q * V + j] > lg[q * V + best]) best = j;
+            printf(" %lld", (long long)best);
+        }
+        printf("\n%s[0, 0:4] = %.6f %.6f %.6f %.6f\n", out->name, lg[0], lg[1], lg[2], lg[3]);
+    }
+    status = 0;
+done:
+    for (int i = 0; bufs && i < g->tensors.n; i++) free(bufs[i]);
+    free(bufs);
+    jit_c_close(&jm);
+    (void)ctx;
+    return status;
+}
+
+int ueaj_model_main(const ModelOptions *o)
+{
+    UeajCtx *ctx = ueaj_ctx_new(&o->copt);
+    if (!ctx) return 1;
+    int status = 1;
+    cJSON *config = NULL;
+    char *csrc = NULL;
+    size_t len;
+    char *text = read_file(o->path, &len);
+    if (!text) {
+        fprintf(stderr, "%s: error: cannot read: %s\n", o->path, strerror(errno));
+        ueaj_ctx_free(ctx);
+        return 1;
+    }
+    const Source *src = source_new(ctx, o->path, text, len);
+    free(text);
+    Program *p = parse_model(ctx, src);
+    if (!p) goto out;
+    if (o->emit && !strcmp(o->emit, "ast")) {
+        Buf d;
+        buf_init(&d);
+        ast_dump_program(&d, p);
+        fputs(d.p ? d.p : "", stdout);
+        buf_free(&d);
+        status = 0;
+        goto out;
+    }
+    if (o->config && !(config = read_config(ctx, o->config))) goto out;
+    IrGraph *g = model_lower(ctx, p, config, o);
+    if (!g) goto out;
+    const char *stop = NULL;
+    if (o->emit && !strncmp(o->emit, "ir-after=", 9)) {
+        stop = o->emit + 9;
+        const PassInfo *pi = ueaj_passes;
+        while (pi->name && strcmp(pi->name, stop)) pi++;
+        if (!pi->name) { fprintf(stderr, "ueajc: error: --emit=ir-after=%s: no such pass\n", stop); goto out; }
+    }
+    Buf dump;
+    buf_init(&dump);
+    int r = run_passes(ctx, g, stop, &dump);
+    if (r < 0) { buf_free(&dump); goto out; }
+    if (r == 1 || (o->emit && !strcmp(o->emit, "ir"))) {
+        if (r != 1) ir_dump(&dump, g);
+        fputs(dump.p ? dump.p : "", stdout);
+        buf_free(&dump);
+        status = 0;
+        goto out;
+    }
+    buf_free(&dump);
+    csrc = emit_source(ctx, g, &dialect_c);
+    if (o->emit && !strcmp(o->emit, "c")) { fputs(csrc, stdout); status = 0; goto out; }
+    if (o->emit) { fprintf(stderr, "ueajc: error: --emit=%s: unknown stage (ast, ir, ir-after=PASS, c)\n", o->emit); goto out; }
+    if (o->run) { status = demo_run(ctx, g, csrc, o); goto out; }
+    if (has_suffix(o->out_path, ".c")) {
+        status = write_atomic(o->out_path, csrc) == 0 ? 0 : 1;
+    } else if (has_suffix(o->out_path, ".so")) {
+        char err[8192];
+        if (jit_c_compile_to(csrc, o->out_path, o->copt.cc, err, sizeof err) != 0) fprintf(stderr, "ueajc: error: %s\n", err);
+        else status = 0;
+    } else {
+        fprintf(stderr, "ueajc: error: %s: unknown output type (.c or .so; .cubin/.ptx come with the CUDA backend)\n",
+                o->out_path);
+    }
+out:
+    ueaj_diag_render(ctx, stderr);
+    if (ueaj_error_count(ctx)) status = 1;
+    cJSON_Delete(config);
+    free(csrc);
+    ueaj_ctx_free(ctx);
+    return status;
+}

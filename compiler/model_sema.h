@@ -1,0 +1,48 @@
+/* model_sema.h - shared by model.c (statements, expressions, ueajsum calls)
+ * and model_builtins.c (the built-in ops of model files). */
+#ifndef UEAJ_MODEL_SEMA_H
+#define UEAJ_MODEL_SEMA_H
+
+#include <cjson/cJSON.h>
+#include "internal.h"
+#include "model.h"
+
+typedef enum VKind { V_UNDEF, V_NUM, V_BOOL, V_STR, V_RUNTIME, V_TENSOR, V_ERROR } VKind;
+
+typedef struct Val {
+    VKind       k;
+    double      num;
+    bool        is_int;
+    const char *str;
+    IrTensor   *t;
+    int         dyn;       /* V_RUNTIME: the run-time dim index */
+    const char *undef_why; /* V_UNDEF: which config field was absent */
+} Val;
+
+typedef struct Binding { const char *name; Val v; Span span; struct Binding *next; } Binding;
+
+typedef struct MSema {
+    UeajCtx         *ctx;
+    IrGraph         *g;
+    cJSON           *config;
+    const ModelOptions *opt;
+    Binding         *env;
+    const char      *layer_var;
+    int              layer;      /* the current repeat index, -1 outside */
+} MSema;
+
+Val  verr(void);
+Val  vnum(double x, bool is_int);
+Val  vtensor(IrTensor *t);
+const char *kind_str(VKind k);
+Val  eval(MSema *S, const Ast *x);
+bool eval_int(MSema *S, const Ast *x, int64_t *out, IrSize *sz);
+IrTensor *new_temp(MSema *S, Span sp, DType dt, int rank, const IrSize *shape);
+bool same_shape(const IrTensor *a, const IrTensor *b);
+const char *shape_str(MSema *S, const IrTensor *t);
+Val  model_tensor_binary(MSema *S, const Ast *x, Val a);
+Val  eval_call(MSema *S, const Ast *x, unsigned helpers);
+Val  model_builtin(MSema *S, const Ast *x);   /* model_builtins.c */
+IrGraph *model_lower(UeajCtx *ctx, const Program *p, cJSON *config, const ModelOptions *opt);
+
+#endif
