@@ -167,6 +167,8 @@ typedef struct Parser {
     int           mode;        /* 0: ueajsum expression, 1: model file */
     int           start_sent;  /* the start token was returned */
     int           depth;       /* () and [] nesting: newlines inside are spaces */
+    Span          open_at[32]; /* where each open bracket is, for "to match this '('" */
+    char          open_ch[32];
     int           last_tok;
     UExpr        *uexpr;       /* result (mode 0) */
     Program      *prog;        /* result (mode 1) */

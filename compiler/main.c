@@ -50,6 +50,9 @@ static void usage(FILE *f)
           "  --dim NAME=VALUE    bind or override a dim\n"
           "  --run \"ID ...\"      run the model on these token ids with parameters initialised by the\n"
           "                      seed's rules, and print the argmax of the output per position\n"
+          "  --weights FILE      with --run: load parameters from a .safetensors file by the\n"
+          "                      model file's checkpoint mapping (HuggingFace names)\n"
+          "  --dump-logits OUT   with --run: write the output tensor as .npy\n"
           "\n"
           "General:\n"
           "  -v, --verbose       report compile-cache hits and timings\n"
@@ -110,7 +113,7 @@ int main(int argc, char **argv)
     o.copt.color = isatty(2);
     const char **pos = calloc((size_t)argc + 1, sizeof *pos);
     int npos = 0, is_eval = 0, status = 2;
-    const char *config = NULL, *run = NULL;
+    const char *config = NULL, *run = NULL, *weights = NULL, *dump = NULL;
     if (!pos) return 2;
     if (argc < 2) { usage(stderr); goto done; }
     int i = 1;
@@ -140,6 +143,8 @@ int main(int argc, char **argv)
         else if (OPTVAL("--out-dtype")) o.out_dtype = val;
         else if (OPTVAL("--config")) config = val;
         else if (OPTVAL("--run")) run = val;
+        else if (OPTVAL("--weights")) weights = val;
+        else if (OPTVAL("--dump-logits")) dump = val;
         else if (OPTVAL("--cache-dir")) o.copt.cache_dir = val;
         else if (OPTVAL("--seed")) {
             char *end;
@@ -177,6 +182,8 @@ int main(int argc, char **argv)
         mo.out_path = o.out_path;
         mo.emit = o.emit;
         mo.run = run;
+        mo.weights = weights;
+        mo.dump = dump;
         memcpy(mo.dims, o.dims, sizeof o.dims);
         mo.ndims = o.ndims;
         mo.copt = o.copt;

@@ -10,6 +10,8 @@ typedef struct ModelOptions {
     const char *out_path;      /* .c or .so, or NULL with emit */
     const char *emit;          /* NULL, "ast", "ir", "ir-after=PASS", "c" */
     const char *run;           /* --run "ID ...": the demonstration run */
+    const char *weights;       /* --weights FILE.safetensors (HF names), else seed init */
+    const char *dump;          /* --dump-logits OUT.npy */
     EvalKV      dims[EVAL_MAX_KV];
     int         ndims;
     UeajOptions copt;

@@ -17,6 +17,7 @@
 #include "init.h"
 #include "jit_c.h"
 #include "model_sema.h"
+#include "tensorio.h"
 
 static char *read_file(const char *path, size_t *len)
 {
@@ -86,6 +87,43 @@ static int has_suffix(const char *s, const char *suf)
     return n >= m && strcmp(s + n - m, suf) == 0;
 }
 
+/* Loads parameter t from the checkpoint by the mapping in the model file:
+ * view the checkpoint tensor with load_shape, apply the permutation, then
+ * (implicitly) reshape to the declared shape, converting to the storage
+ * dtype with one rounding.  Every mismatch names the file and the tensor. */
+static int load_param(const IrTensor *t, const SafeTensors *st, void *dst, const char *path)
+{
+    const HostTensor *h = tio_st_find(st, t->load_name);
+    if (!h) { fprintf(stderr, "%s: error: no tensor '%s' (needed by parameter %s)\n", path, t->load_name, t->name); return -1; }
+    bool ok = h->rank == t->load_rank;
+    for (int a = 0; ok && a < h->rank; a++) ok = h->shape[a] == t->load_shape[a];
+    if (!ok) {
+        fprintf(stderr, "%s: error: tensor '%s' has shape [", path, t->load_name);
+        for (int a = 0; a < h->rank; a++) fprintf(stderr, "%s%lld", a ? ", " : "", (long long)h->shape[a]);
+        fprintf(stderr, "], the model file expects [");
+        for (int a = 0; a < t->load_rank; a++) fprintf(stderr, "%s%lld", a ? ", " : "", (long long)t->load_shape[a]);
+        fprintf(stderr, "]\n");
+        return -1;
+    }
+    if (!dtype_is_float(h->dtype)) {
+        fprintf(stderr, "%s: error: tensor '%s' has dtype %s; a float dtype is expected\n", path, t->load_name,
+                dtype_name(h->dtype));
+        return -1;
+    }
+    int r = t->load_rank;
+    int64_t n = tio_numel(h), src_stride[IR_MAX_RANK], out_shape[IR_MAX_RANK], idx[IR_MAX_RANK] = {0};
+    for (int a = r - 1, s = 1; a >= 0; a--) { src_stride[a] = s; s *= (int)t->load_shape[a]; }
+    for (int a = 0; a < r; a++) out_shape[a] = t->load_shape[t->load_perm[a]];
+    /* walk the permuted (output) order, reading the source with permuted strides */
+    for (int64_t o = 0; o < n; o++) {
+        int64_t src = 0;
+        for (int a = 0; a < r; a++) src += idx[a] * src_stride[t->load_perm[a]];
+        dtype_store(dst, t->dtype, (size_t)o, dtype_load(h->data, h->dtype, (size_t)src));
+        for (int a = r - 1; a >= 0; a--) { if (++idx[a] < out_shape[a]) break; idx[a] = 0; }
+    }
+    return 0;
+}
+
 /* The demonstration run: every parameter initialised by the seed's rules,
  * inputs named tokens/ids get the given ids, pos/positions 0..n-1. */
 static int demo_run(UeajCtx *ctx, IrGraph *g, const char *csrc, const ModelOptions *o)
@@ -111,6 +149,12 @@ static int demo_run(UeajCtx *ctx, IrGraph *g, const char *csrc, const ModelOptio
     }
     void **bufs = calloc((size_t)g->tensors.n, sizeof *bufs);
     int status = 1;
+    SafeTensors stv, *st = NULL;
+    if (o->weights) {
+        TioError terr;
+        if (tio_st_open(o->weights, &stv, &terr) != 0) { fprintf(stderr, "%s\n", terr.msg); free(bufs); jit_c_close(&jm); return 1; }
+        st = &stv;
+    }
     IrTensor *out = NULL;
     size_t total_param = 0;
     for (int i = 0; i < g->tensors.n && bufs; i++) {
@@ -123,7 +167,11 @@ static int demo_run(UeajCtx *ctx, IrGraph *g, const char *csrc, const ModelOptio
         bufs[i] = calloc((size_t)(cnt ? cnt : 1), dtype_size(t->dtype));
         if (!bufs[i]) { fprintf(stderr, "ueajc: error: out of memory\n"); goto done; }
         if (t->kind == TEN_OUTPUT && !out) out = t;
-        if (t->kind == TEN_PARAM) {
+        if (t->kind == TEN_PARAM && st) {
+            if (!t->load_name) { fprintf(stderr, "ueajc: error: parameter %s has no 'load' mapping\n", t->name); goto done; }
+            if (load_param(t, st, bufs[i], o->weights) != 0) goto done;
+            total_param += (size_t)cnt;
+        } else if (t->kind == TEN_PARAM) {
             double *v = malloc(sizeof(double) * (size_t)(cnt ? cnt : 1));
             if (!v) goto done;
             /* 1-D parameters (norm weights) start at 1, as HF initialises them */
@@ -138,8 +186,8 @@ static int demo_run(UeajCtx *ctx, IrGraph *g, const char *csrc, const ModelOptio
             for (int q = 0; q < n; q++) ((int32_t *)bufs[i])[q] = (int32_t)(is_pos ? q : ids[q]);
         }
     }
-    fprintf(stderr, "ueajc: running %s: %zu parameters initialised by the seed's rules (seed 0), %d tokens\n",
-            g->name, total_param, n);
+    fprintf(stderr, "ueajc: running %s: %zu parameters %s, %d tokens\n", g->name, total_param,
+            st ? "loaded from the checkpoint" : "initialised by the seed's rules (seed 0)", n);
     jm.forward(bufs, dyn);
     if (out && out->rank == 2 && out->dtype == DT_F32) {
         int64_t V = out->shape[1].c;
@@ -151,11 +199,24 @@ static int demo_run(UeajCtx *ctx, IrGraph *g, const char *csrc, const ModelOptio
             printf(" %lld", (long long)best);
         }
         printf("\n%s[0, 0:4] = %.6f %.6f %.6f %.6f\n", out->name, lg[0], lg[1], lg[2], lg[3]);
+        if (o->dump) {
+            HostTensor ht = {0};
+            ht.dtype = DT_F32;
+            ht.rank = 2;
+            ht.shape[0] = n;
+            ht.shape[1] = V;
+            ht.data = (void *)lg;
+            ht.nbytes = sizeof(float) * (size_t)n * (size_t)V;
+            ht.view = 1;
+            TioError terr;
+            if (tio_write_npy(o->dump, &ht, &terr) != 0) { fprintf(stderr, "%s\n", terr.msg); goto done; }
+        }
     }
     status = 0;
 done:
     for (int i = 0; bufs && i < g->tensors.n; i++) free(bufs[i]);
     free(bufs);
+    if (st) tio_st_close(st);
     jit_c_close(&jm);
     (void)ctx;
     return status;

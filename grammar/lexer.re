@@ -109,7 +109,12 @@ static int lex_raw(Parser *P, UEAJ_YYSTYPE *lval, Span *loc)
         ">=" { *loc = tok_span(P); return TOK_GE; }
         "&&" { *loc = tok_span(P); return TOK_AND; }
         "||" { *loc = tok_span(P); return TOK_OR; }
-        [([] { *loc = tok_span(P); P->depth++; return (unsigned char)*P->tok; }
+        [([] {
+            *loc = tok_span(P);
+            if (P->depth < 32) { P->open_at[P->depth] = *loc; P->open_ch[P->depth] = *P->tok; }
+            P->depth++;
+            return (unsigned char)*P->tok;
+        }
         [)\]] { *loc = tok_span(P); if (P->depth > 0) P->depth--; return (unsigned char)*P->tok; }
         [*&=\]{},+\-/;.?:<>!%] { *loc = tok_span(P); return (unsigned char)*P->tok; }
         digits {

@@ -295,10 +295,12 @@ static void ueaj_yyerror(Span *loc, Parser *P, const char *msg)
     diag_error(P->ctx, *loc, "%s", msg);
 }
 
-/* "expected X or Y before Z", with the expected set computed by LAC. */
+/* "unexpected X, expected Y or Z", with the expected set computed by LAC.
+ * Long expected sets are summarised ("an expression"); an unclosed bracket
+ * gets a note pointing at the bracket it should close. */
 static int yyreport_syntax_error(const yypcontext_t *yyctx, Parser *P)
 {
-    enum { NEXP = 6 };
+    enum { NEXP = 64 };
     yysymbol_kind_t exp[NEXP];
     int n = yypcontext_expected_tokens(yyctx, exp, NEXP);
     yysymbol_kind_t got = yypcontext_token(yyctx);
@@ -308,13 +310,22 @@ static int yyreport_syntax_error(const yypcontext_t *yyctx, Parser *P)
     if (got == YYSYMBOL_YYEOF && P->mode == 0) buf_puts(&b, "unexpected end of expression");
     else if (got == YYSYMBOL_YYEOF) buf_puts(&b, "unexpected end of file");
     else buf_printf(&b, "unexpected %s", yysymbol_name(got));
-    if (n > 0) {
+    bool expr = false, close_paren = false, close_brack = false;
+    for (int i = 0; i < n; i++) {
+        if (exp[i] == YYSYMBOL_INT || exp[i] == YYSYMBOL_FLOAT) expr = true;
+        if (!strcmp(yysymbol_name(exp[i]), "')'")) close_paren = true;
+        if (!strcmp(yysymbol_name(exp[i]), "']'")) close_brack = true;
+    }
+    if (n > 0 && n <= 5) {
         buf_puts(&b, ", expected ");
         for (int i = 0; i < n; i++)
             buf_printf(&b, "%s%s", i == 0 ? "" : i == n - 1 ? " or " : ", ", yysymbol_name(exp[i]));
+    } else if (expr) {
+        buf_puts(&b, ", expected an expression");
     }
-    /* A bracket that is never closed: say what it should close. */
-    diag_error(P->ctx, loc, "%s", b.p);
+    Diag *d = diag_error(P->ctx, loc, "%s", b.p);
+    if ((close_paren || close_brack) && P->depth > 0 && P->depth <= 32)
+        diag_note(P->ctx, d, P->open_at[P->depth - 1], "to match this '%c'", P->open_ch[P->depth - 1]);
     buf_free(&b);
     return 0;
 }
