@@ -1,0 +1,6 @@
+# args: --emit=ir 'ij,*jk->ik' --fp8-params
+# >>> stdout
+tensor %0 x0       input  [i, j] f32
+tensor %1 w_1      param  [j, k] f8e4m3 grad=f8e4m3
+tensor %2 out      output [i, k] f32
+node 0 contract ij,jk->ik %2 = (%0, %1) acc=f32  # ij,*jk->ik

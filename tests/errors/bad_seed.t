@@ -1,0 +1,4 @@
+# args: --seed=-1 --emit=ast 'ij->i'
+# >>> stderr
+ueajc: error: --seed expects a non-negative integer
+# >>> exit 2

@@ -1,0 +1,5 @@
+# args: --emit=ast 'ij,jk->ik,'
+# >>> stderr
+<expr>:1:10: error: unexpected ',', expected end of input
+    1 | ij,jk->ik,
+      |          ^

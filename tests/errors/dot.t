@@ -1,0 +1,5 @@
+# args: --emit=ast 'ij.jk->ik'
+# >>> stderr
+<expr>:1:3: error: unexpected '.', expected end of input, '->', '+', ',' or '='
+    1 | ij.jk->ik
+      |   ^

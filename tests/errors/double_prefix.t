@@ -1,0 +1,5 @@
+# args: --emit=ast '**ij->i'
+# >>> stderr
+<expr>:1:2: error: unexpected '*'
+    1 | **ij->i
+      |  ^

@@ -1,0 +1,3 @@
+# args: --emit=ast $DIR/nosuch.ue
+# >>> stderr
+ueajc: error: cannot open tests/errors/nosuch.ue

@@ -1,0 +1,5 @@
+# args: --emit=ast '{x'
+# >>> stderr
+<expr>:1:3: error: unexpected end of expression, expected '}'
+    1 | {x
+      |   ^

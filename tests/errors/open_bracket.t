@@ -1,0 +1,5 @@
+# args: --emit=ast '['
+# >>> stderr
+<expr>:1:2: error: unexpected end of expression, expected identifier, integer or ']'
+    1 | [
+      |  ^

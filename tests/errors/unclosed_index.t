@@ -1,0 +1,5 @@
+# args: --emit=ast 'ij,[1'
+# >>> stderr
+<expr>:1:6: error: unexpected end of expression, expected ']'
+    1 | ij,[1
+      |      ^

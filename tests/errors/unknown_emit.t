@@ -1,0 +1,3 @@
+# args: --emit=foo 'ij->i'
+# >>> stderr
+ueajc: error: --emit=foo: unknown stage
