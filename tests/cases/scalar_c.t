@@ -9,6 +9,7 @@
  * one rounding.  Overflow: f16, bf16, f8e5m2 -> +-inf; f8e4m3 (the "fn"
  * format, no infinities, max 448) -> NaN, as ml_dtypes does. */
 #include <stdint.h>
+#include <math.h>
 #include <string.h>
 
 static inline float ueaj_f32_from_bits(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }

@@ -1,3 +1,3 @@
 # args: --emit=ast $DIR/nosuch.ue
 # >>> stderr
-ueajc: error: cannot open tests/errors/nosuch.ue
+tests/errors/nosuch.ue: error: cannot read: No such file or directory
