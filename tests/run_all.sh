@@ -18,5 +18,7 @@ if [ "${UEAJ_SANITIZE:-0}" = 1 ]; then
 else
     /usr/bin/python3 tests/numpy_compare.py "$UEAJC" || fail=1
 fi
+echo "== models/llama.ue vs float64 NumPy reference"
+/usr/bin/python3 tests/llama_check.py "$UEAJC" || fail=1
 [ $fail = 0 ] && echo "ALL TESTS PASSED" || echo "SOME TESTS FAILED"
 exit $fail
