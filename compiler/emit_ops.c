@@ -121,11 +121,15 @@ static void emit_attention(UeajCtx *ctx, Buf *b, const Dialect *d, const IrNode 
     Buf sc;
     buf_init(&sc);
     emit_float_lit(&sc, n->fattr[0], DT_F32);
-    buf_line(b, "/* queries are the last %s of the %s key positions */", N, M);
     row_loop(ctx, b, d, "n", N);
-    buf_line(b, "const int64_t qpos = i_n + (%s - %s);", M, N);
-    buf_line(b, "int64_t hi = %s ? qpos + 1 : %s;", n->iattr[0] ? "1" : "0", M);
-    buf_line(b, "int64_t lo = %d > 0 && hi > %d ? hi - %d : 0;", n->iattr[1], n->iattr[1], n->iattr[1]);
+    if (strcmp(N, M) == 0) buf_line(b, "const int64_t qpos = i_n;");
+    else buf_line(b, "const int64_t qpos = i_n + (%s - %s); /* queries are the last %s of %s keys */", M, N, N, M);
+    if (n->iattr[0]) buf_line(b, "const int64_t hi = qpos + 1; /* causal: keys 0..qpos */");
+    else buf_line(b, "const int64_t hi = %s;", M);
+    if (n->iattr[1] > 0)
+        buf_line(b, "const int64_t lo = hi > %d ? hi - %d : 0; /* sliding window of %d keys */", n->iattr[1],
+                 n->iattr[1], n->iattr[1]);
+    else buf_line(b, "const int64_t lo = 0;");
     buf_open(b, "for (int64_t h = 0; h < %lld; h++) {", (long long)H);
     buf_line(b, "const int64_t g = h / %lld; /* the KV head of query head h */", (long long)(H / Hkv));
     buf_line(b, "const int64_t qo = (i_n * %lld + h) * %lld;", (long long)H, (long long)K);
@@ -184,6 +188,26 @@ static void emit_softmax(UeajCtx *ctx, Buf *b, const Dialect *d, const IrNode *n
     d->close_parallel(b, 1);
 }
 
+static void emit_reduce(UeajCtx *ctx, Buf *b, const Dialect *d, const IrNode *n)
+{
+    const IrTensor *x = n->in[0];
+    const char *rows = emit_numel_str(ctx, x, 0, x->rank - 1);
+    const char *D = emit_size_str(ctx, x->shape[x->rank - 1]);
+    row_loop(ctx, b, d, "r", rows);
+    if (n->op == OP_MAX) {
+        buf_line(b, "float m = -3.402823466e38f;");
+        buf_line(b, "for (int64_t i = 0; i < %s; i++) { const float v = ld_%s(a0[i_r * %s + i]); if (v > m) m = v; }",
+                 D, ld(x), D);
+        buf_line(b, "out[i_r] = m;");
+    } else {
+        buf_line(b, "double s = 0;");
+        buf_line(b, "for (int64_t i = 0; i < %s; i++) s += ld_%s(a0[i_r * %s + i]);", D, ld(x), D);
+        buf_line(b, n->op == OP_MEAN ? "out[i_r] = (float)(s / (double)%s);" : "out[i_r] = (float)s;%s",
+                 n->op == OP_MEAN ? D : "");
+    }
+    d->close_parallel(b, 1);
+}
+
 void emit_builtin(UeajCtx *ctx, Buf *b, const Dialect *d, const IrGraph *g, const IrNode *n)
 {
     (void)g;
@@ -198,6 +222,7 @@ void emit_builtin(UeajCtx *ctx, Buf *b, const Dialect *d, const IrGraph *g, cons
     case OP_ATTENTION: emit_attention(ctx, b, d, n); break;
     case OP_EMBED: emit_embed(ctx, b, d, n); break;
     case OP_SOFTMAX: emit_softmax(ctx, b, d, n); break;
+    case OP_SUM: case OP_MEAN: case OP_MAX: emit_reduce(ctx, b, d, n); break;
     default: ueaj_unreachable();
     }
 }

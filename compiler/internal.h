@@ -260,7 +260,8 @@ typedef struct IrTensor {
  *   ATTENTION in0 q [n, H, k], in1 k [m, Hkv, k], in2 v [m, Hkv, v] -> [n, H, v];
  *             iattr[0] causal, iattr[1] window (0 none); fattr[0] scale
  *   EMBED     in0 table [V, d], in1 ids [n] -> [n, d]
- *   SOFTMAX   over the last axis */
+ *   SOFTMAX   over the last axis
+ *   SUM MEAN MAX  reductions over the last axis: [.., d] -> [..] */
 #define OPS_X(X)                 \
     X(CONTRACT, "contract")      \
     X(CAST, "cast")              \
@@ -278,7 +279,10 @@ typedef struct IrTensor {
     X(ROPE, "rope")              \
     X(ATTENTION, "attention")    \
     X(EMBED, "embedding")        \
-    X(SOFTMAX, "softmax")
+    X(SOFTMAX, "softmax")        \
+    X(SUM, "sum")                \
+    X(MEAN, "mean")              \
+    X(MAX, "max")
 
 enum { RMSNORM_HF, RMSNORM_CENTERED, RMSNORM_UNCENTERED, RMSNORM_NONE };
 

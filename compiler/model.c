@@ -616,8 +616,19 @@ static void run_stmt(MSema *S, const Ast *s)
     }
     case A_ASSIGN: {
         Val v = eval(S, s->a);
-        if (v.k == V_TENSOR && v.t->kind == TEN_TEMP && !strncmp(v.t->name, "t", 1))
-            v.t->name = tensor_name(S, s->name);
+        if (v.k == V_TENSOR && v.t->kind == TEN_TEMP && v.t->name[0] == 't' && v.t->name[1] >= '0' &&
+            v.t->name[1] <= '9') {
+            /* name the temporary after the variable; later versions get a suffix: x.0, x.0_2 */
+            const char *base = tensor_name(S, s->name), *nm = base;
+            for (int ver = 2;; ver++) {
+                bool taken = false;
+                for (int i = 0; i < S->g->tensors.n && !taken; i++)
+                    taken = !strcmp(((IrTensor *)S->g->tensors.v[i])->name, nm);
+                if (!taken) break;
+                nm = arena_printf(&ctx->arena, "%s_%d", base, ver);
+            }
+            v.t->name = nm;
+        }
         bind(S, s->name, v, s->name_span);
         break;
     }

@@ -2,6 +2,7 @@
  *
  *   silu(x) relu(x) gelu(x) exp(x)            elementwise
  *   softmax(x)                                 over the last axis
+ *   sum(x) mean(x) max(x)                      reductions over the last axis
  *   rms_norm(x, w, eps = 1e-6, mode = "hf")    x [.., d], w [d]; modes:
  *       "hf"          HuggingFace LLaMA: w * cast(x * rsqrt(mean(x^2) + eps))
  *       "uncentered"  the seed's: x^ * w        "centered": x^ * (1 + w)
@@ -282,8 +283,23 @@ static Val b_embedding(MSema *S, const Ast *x)
     return vtensor(o);
 }
 
+static Val reduce(MSema *S, const Ast *x, OpKind op)
+{
+    Args a;
+    if (!split_args(S, x, &a, 1, 1, NULL)) return verr();
+    IrTensor *t = tensor_arg(S, a.pos[0]);
+    if (!t) return verr();
+    if (t->rank < 1) { diag_error(S->ctx, a.pos[0]->span, "%s needs at least one axis", x->name); return verr(); }
+    IrTensor *o = new_temp(S, x->span, DT_F32, t->rank - 1, t->shape);
+    node(S, op, o, 1, x)->in[0] = t;
+    return vtensor(o);
+}
+
 Val model_builtin(MSema *S, const Ast *x)
 {
+    if (!strcmp(x->name, "sum")) return reduce(S, x, OP_SUM);
+    if (!strcmp(x->name, "mean")) return reduce(S, x, OP_MEAN);
+    if (!strcmp(x->name, "max")) return reduce(S, x, OP_MAX);
     static const struct { const char *name; OpKind op; } unaries[] = {
         {"silu", OP_SILU}, {"relu", OP_RELU}, {"gelu", OP_GELU}, {"exp", OP_EXP}, {"softmax", OP_SOFTMAX},
     };
