@@ -52,7 +52,9 @@ static void usage(FILE *f)
           "                      seed's rules, and print the argmax of the output per position\n"
           "  --weights FILE      with --run: load parameters from a .safetensors file by the\n"
           "                      model file's checkpoint mapping (HuggingFace names)\n"
-          "  --dump-logits OUT   with --run: write the output tensor as .npy\n"
+          "  --input NAME=FILE   run the model with this .npy array as input NAME (with or\n"
+          "                      without --run; run-time dims take their sizes from inputs)\n"
+          "  --dump OUT.npy      write the (first) output of the run (alias --dump-logits)\n"
           "\n"
           "General:\n"
           "  -v, --verbose       report compile-cache hits and timings\n"
@@ -114,6 +116,8 @@ int main(int argc, char **argv)
     const char **pos = calloc((size_t)argc + 1, sizeof *pos);
     int npos = 0, is_eval = 0, status = 2;
     const char *config = NULL, *run = NULL, *weights = NULL, *dump = NULL;
+    EvalKV inputs[EVAL_MAX_KV];
+    int ninputs = 0;
     if (!pos) return 2;
     if (argc < 2) { usage(stderr); goto done; }
     int i = 1;
@@ -144,7 +148,8 @@ int main(int argc, char **argv)
         else if (OPTVAL("--config")) config = val;
         else if (OPTVAL("--run")) run = val;
         else if (OPTVAL("--weights")) weights = val;
-        else if (OPTVAL("--dump-logits")) dump = val;
+        else if (OPTVAL("--dump-logits") || OPTVAL("--dump")) dump = val;
+        else if (OPTVAL("--input")) { if (take_kv("--input", val, inputs, &ninputs)) goto done; }
         else if (OPTVAL("--cache-dir")) o.copt.cache_dir = val;
         else if (OPTVAL("--seed")) {
             char *end;
@@ -184,11 +189,13 @@ int main(int argc, char **argv)
         mo.run = run;
         mo.weights = weights;
         mo.dump = dump;
+        memcpy(mo.inputs, inputs, sizeof inputs);
+        mo.ninputs = ninputs;
         memcpy(mo.dims, o.dims, sizeof o.dims);
         mo.ndims = o.ndims;
         mo.copt = o.copt;
         if (npos > 1) { fprintf(stderr, "ueajc: error: unexpected argument '%s'\n", pos[1]); goto done; }
-        if (!mo.out_path && !mo.emit && !mo.run) { fprintf(stderr, "ueajc: error: nothing to do: give -o OUT or --emit=STAGE\n"); goto done; }
+        if (!mo.out_path && !mo.emit && !mo.run && !mo.ninputs) { fprintf(stderr, "ueajc: error: nothing to do: give -o OUT or --emit=STAGE\n"); goto done; }
         status = ueaj_model_main(&mo);
         goto done;
     }
@@ -209,6 +216,7 @@ done:
     for (int k = 0; k < o.nvar; k++) free((char *)o.variances[k].key);
     for (int k = 0; k < o.ndtype; k++) free((char *)o.dtypes[k].key);
     for (int k = 0; k < o.ndims; k++) free((char *)o.dims[k].key);
+    for (int k = 0; k < ninputs; k++) free((char *)inputs[k].key);
     free(pos);
     return status;
 }

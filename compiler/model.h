@@ -11,7 +11,9 @@ typedef struct ModelOptions {
     const char *emit;          /* NULL, "ast", "ir", "ir-after=PASS", "c" */
     const char *run;           /* --run "ID ...": the demonstration run */
     const char *weights;       /* --weights FILE.safetensors (HF names), else seed init */
-    const char *dump;          /* --dump-logits OUT.npy */
+    const char *dump;          /* --dump OUT.npy: the first output */
+    EvalKV      inputs[EVAL_MAX_KV]; /* --input NAME=FILE.npy */
+    int         ninputs;
     EvalKV      dims[EVAL_MAX_KV];
     int         ndims;
     UeajOptions copt;

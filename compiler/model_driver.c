@@ -124,13 +124,45 @@ static int load_param(const IrTensor *t, const SafeTensors *st, void *dst, const
     return 0;
 }
 
-/* The demonstration run: every parameter initialised by the seed's rules,
- * inputs named tokens/ids get the given ids, pos/positions 0..n-1. */
-static int demo_run(UeajCtx *ctx, IrGraph *g, const char *csrc, const ModelOptions *o)
+/* Binds an --input NAME=FILE array to input tensor t: rank and fixed sizes
+ * must match; run-time dims take their size from the array (and must agree
+ * with earlier bindings). */
+static int bind_input(const IrGraph *g, const IrTensor *t, const HostTensor *h, const char *path, int64_t *dyn,
+                      bool *dyn_set)
+{
+    if (h->rank != t->rank) {
+        fprintf(stderr, "%s: error: input '%s' has %d axes; the model expects %d\n", path, t->name, h->rank, t->rank);
+        return -1;
+    }
+    for (int a = 0; a < t->rank; a++) {
+        IrSize s = t->shape[a];
+        if (s.dyn >= 0) {
+            if (dyn_set[s.dyn] && dyn[s.dyn] != h->shape[a]) {
+                fprintf(stderr, "%s: error: axis %d of '%s' is %lld, but the run-time dim '%s' is already %lld\n",
+                        path, a, t->name, (long long)h->shape[a], g->dyn_names[s.dyn], (long long)dyn[s.dyn]);
+                return -1;
+            }
+            dyn[s.dyn] = h->shape[a];
+            dyn_set[s.dyn] = true;
+        } else if (s.c != h->shape[a]) {
+            fprintf(stderr, "%s: error: axis %d of '%s' is %lld; the model expects %lld\n", path, a, t->name,
+                    (long long)h->shape[a], (long long)s.c);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Runs the model in-process: parameters from --weights (by the model
+ * file's mapping) or initialised by the seed's rules (1-D ones to 1, as HF
+ * does for norms); inputs from --input NAME=FILE.npy, else i32 [n] inputs
+ * get the --run ids (inputs whose name contains "pos" get 0..n-1).
+ * Prints the argmax per row of a 2-D output; --dump writes the first output. */
+static int model_run(UeajCtx *ctx, IrGraph *g, const char *csrc, const ModelOptions *o)
 {
     int64_t ids[4096];
     int n = 0;
-    for (const char *p = o->run; *p && n < 4096;) {
+    for (const char *p = o->run ? o->run : ""; *p && n < 4096;) {
         char *end;
         long v = strtol(p, &end, 10);
         if (end == p) { fprintf(stderr, "ueajc: error: --run expects token ids, e.g. \"1 2 3\"\n"); return 1; }
@@ -138,26 +170,43 @@ static int demo_run(UeajCtx *ctx, IrGraph *g, const char *csrc, const ModelOptio
         p = end;
         while (*p == ' ' || *p == ',') p++;
     }
-    if (n == 0) { fprintf(stderr, "ueajc: error: --run needs at least one token id\n"); return 1; }
-    int64_t dyn[16];
-    for (int i = 0; i < g->ndyn; i++) dyn[i] = n; /* every run-time dim is the sequence length here */
-    char err[8192];
-    JitModule jm;
-    if (jit_c_load(csrc, o->copt.cache_dir, o->copt.cc, o->copt.verbose, &jm, err, sizeof err) != 0) {
-        fprintf(stderr, "ueajc: error: %s\n", err);
-        return 1;
-    }
-    void **bufs = calloc((size_t)g->tensors.n, sizeof *bufs);
     int status = 1;
+    int64_t dyn[16] = {0};
+    bool dyn_set[16] = {false};
+    HostTensor *inputs = calloc((size_t)o->ninputs + 1, sizeof *inputs);
+    void **bufs = calloc((size_t)g->tensors.n, sizeof *bufs);
     SafeTensors stv, *st = NULL;
-    if (o->weights) {
-        TioError terr;
-        if (tio_st_open(o->weights, &stv, &terr) != 0) { fprintf(stderr, "%s\n", terr.msg); free(bufs); jit_c_close(&jm); return 1; }
-        st = &stv;
-    }
+    JitModule jm = {0};
     IrTensor *out = NULL;
     size_t total_param = 0;
-    for (int i = 0; i < g->tensors.n && bufs; i++) {
+    TioError terr;
+    char err[8192];
+    if (!inputs || !bufs) goto done;
+    /* inputs first: they fix the run-time dims */
+    for (int k = 0; k < o->ninputs; k++) {
+        IrTensor *t = NULL;
+        for (int i = 0; i < g->tensors.n; i++) {
+            IrTensor *c = g->tensors.v[i];
+            if (c->kind == TEN_INPUT && !strcmp(c->name, o->inputs[k].key)) t = c;
+        }
+        if (!t) { fprintf(stderr, "ueajc: error: --input %s: the model has no input named '%s'\n", o->inputs[k].key, o->inputs[k].key); goto done; }
+        if (tio_read_npy(o->inputs[k].val, &inputs[k], &terr) != 0) { fprintf(stderr, "%s\n", terr.msg); goto done; }
+        if (bind_input(g, t, &inputs[k], o->inputs[k].val, dyn, dyn_set) != 0) goto done;
+    }
+    for (int i = 0; i < g->ndyn; i++)
+        if (!dyn_set[i]) {
+            if (n == 0) {
+                fprintf(stderr, "ueajc: error: the run-time dim '%s' is not set: give --run \"IDS\" or an --input "
+                                "that has it\n", g->dyn_names[i]);
+                goto done;
+            }
+            dyn[i] = n;
+        }
+    if (o->weights) {
+        if (tio_st_open(o->weights, &stv, &terr) != 0) { fprintf(stderr, "%s\n", terr.msg); goto done; }
+        st = &stv;
+    }
+    for (int i = 0; i < g->tensors.n; i++) {
         IrTensor *t = g->tensors.v[i];
         int64_t cnt = 1, shp[IR_MAX_RANK];
         for (int a = 0; a < t->rank; a++) {
@@ -165,7 +214,7 @@ static int demo_run(UeajCtx *ctx, IrGraph *g, const char *csrc, const ModelOptio
             cnt *= shp[a];
         }
         bufs[i] = calloc((size_t)(cnt ? cnt : 1), dtype_size(t->dtype));
-        if (!bufs[i]) { fprintf(stderr, "ueajc: error: out of memory\n"); goto done; }
+        if (!bufs[i]) { fprintf(stderr, "ueajc: error: out of memory for %s\n", t->name); goto done; }
         if (t->kind == TEN_OUTPUT && !out) out = t;
         if (t->kind == TEN_PARAM && st) {
             if (!t->load_name) { fprintf(stderr, "ueajc: error: parameter %s has no 'load' mapping\n", t->name); goto done; }
@@ -174,48 +223,77 @@ static int demo_run(UeajCtx *ctx, IrGraph *g, const char *csrc, const ModelOptio
         } else if (t->kind == TEN_PARAM) {
             double *v = malloc(sizeof(double) * (size_t)(cnt ? cnt : 1));
             if (!v) goto done;
-            /* 1-D parameters (norm weights) start at 1, as HF initialises them */
             if (t->rank < 2) for (int64_t q = 0; q < cnt; q++) v[q] = 1.0;
-            else init_param_values(v, t->rank, shp, 0, 0, 0, t->name);
+            else init_param_values(v, t->rank, shp, t->has_var, t->var, 0, t->name);
             for (int64_t q = 0; q < cnt; q++) dtype_store(bufs[i], t->dtype, (size_t)q, v[q]);
             free(v);
             total_param += (size_t)cnt;
-        }
-        if (t->kind == TEN_INPUT && t->dtype == DT_I32 && t->rank == 1) {
-            int is_pos = strstr(t->name, "pos") != NULL;
-            for (int q = 0; q < n; q++) ((int32_t *)bufs[i])[q] = (int32_t)(is_pos ? q : ids[q]);
+        } else if (t->kind == TEN_INPUT) {
+            int k = 0;
+            while (k < o->ninputs && strcmp(o->inputs[k].key, t->name)) k++;
+            if (k < o->ninputs) {
+                dtype_convert(bufs[i], t->dtype, inputs[k].data, inputs[k].dtype, (size_t)cnt);
+            } else if (t->dtype == DT_I32 && t->rank == 1 && n > 0 && cnt == n) {
+                int is_pos = strstr(t->name, "pos") != NULL;
+                for (int q = 0; q < n; q++) ((int32_t *)bufs[i])[q] = (int32_t)(is_pos ? q : ids[q]);
+            } else {
+                fprintf(stderr, "ueajc: error: no value for input '%s': give --input %s=FILE.npy\n", t->name, t->name);
+                goto done;
+            }
         }
     }
-    fprintf(stderr, "ueajc: running %s: %zu parameters %s, %d tokens\n", g->name, total_param,
-            st ? "loaded from the checkpoint" : "initialised by the seed's rules (seed 0)", n);
+    /* ids must index the tables they are looked up in */
+    for (int i = 0; i < g->nodes.n; i++) {
+        IrNode *nd = g->nodes.v[i];
+        if (nd->op != OP_EMBED) continue;
+        int64_t V = nd->in[0]->shape[0].c, cnt = nd->in[1]->shape[0].dyn >= 0 ? dyn[nd->in[1]->shape[0].dyn] : nd->in[1]->shape[0].c;
+        for (int64_t q = 0; q < cnt; q++) {
+            int32_t id = ((int32_t *)bufs[nd->in[1]->id])[q];
+            if (id < 0 || id >= V) {
+                fprintf(stderr, "ueajc: error: id %d at position %lld of '%s' is outside the table '%s' (0..%lld)\n",
+                        id, (long long)q, nd->in[1]->name, nd->in[0]->name, (long long)V - 1);
+                goto done;
+            }
+        }
+    }
+    if (jit_c_load(csrc, o->copt.cache_dir, o->copt.cc, o->copt.verbose, &jm, err, sizeof err) != 0) {
+        fprintf(stderr, "ueajc: error: %s\n", err);
+        goto done;
+    }
+    if (o->copt.verbose)
+        fprintf(stderr, "ueajc: running %s: %zu parameters %s\n", g->name, total_param,
+                st ? "loaded from the checkpoint" : "initialised by the seed's rules (seed 0)");
     jm.forward(bufs, dyn);
-    if (out && out->rank == 2 && out->dtype == DT_F32) {
-        int64_t V = out->shape[1].c;
+    if (!out) { status = 0; goto done; }
+    HostTensor ht = {0};
+    ht.dtype = out->dtype;
+    ht.rank = out->rank;
+    int64_t total = 1;
+    for (int a = 0; a < out->rank; a++) {
+        ht.shape[a] = out->shape[a].dyn >= 0 ? dyn[out->shape[a].dyn] : out->shape[a].c;
+        total *= ht.shape[a];
+    }
+    ht.data = bufs[out->id];
+    ht.nbytes = (size_t)total * dtype_size(out->dtype);
+    ht.view = 1;
+    if (out->rank == 2 && out->dtype == DT_F32 && ht.shape[1] > 0) {
+        int64_t R = ht.shape[0], V = ht.shape[1];
         const float *lg = bufs[out->id];
-        printf("%s [%d, %lld]: argmax per position:", out->name, n, (long long)V);
-        for (int q = 0; q < n; q++) {
+        printf("%s [%lld, %lld]: argmax per row:", out->name, (long long)R, (long long)V);
+        for (int64_t q = 0; q < R; q++) {
             int64_t best = 0;
             for (int64_t j = 1; j < V; j++) if (lg[q * V + j] > lg[q * V + best]) best = j;
             printf(" %lld", (long long)best);
         }
-        printf("\n%s[0, 0:4] = %.6f %.6f %.6f %.6f\n", out->name, lg[0], lg[1], lg[2], lg[3]);
-        if (o->dump) {
-            HostTensor ht = {0};
-            ht.dtype = DT_F32;
-            ht.rank = 2;
-            ht.shape[0] = n;
-            ht.shape[1] = V;
-            ht.data = (void *)lg;
-            ht.nbytes = sizeof(float) * (size_t)n * (size_t)V;
-            ht.view = 1;
-            TioError terr;
-            if (tio_write_npy(o->dump, &ht, &terr) != 0) { fprintf(stderr, "%s\n", terr.msg); goto done; }
-        }
+        printf("\n");
     }
+    if (o->dump && tio_write_npy(o->dump, &ht, &terr) != 0) { fprintf(stderr, "%s\n", terr.msg); goto done; }
     status = 0;
 done:
     for (int i = 0; bufs && i < g->tensors.n; i++) free(bufs[i]);
     free(bufs);
+    for (int k = 0; inputs && k < o->ninputs; k++) tio_tensor_free(&inputs[k]);
+    free(inputs);
     if (st) tio_st_close(st);
     jit_c_close(&jm);
     (void)ctx;
@@ -274,7 +352,7 @@ int ueaj_model_main(const ModelOptions *o)
     csrc = emit_source(ctx, g, &dialect_c);
     if (o->emit && !strcmp(o->emit, "c")) { fputs(csrc, stdout); status = 0; goto out; }
     if (o->emit) { fprintf(stderr, "ueajc: error: --emit=%s: unknown stage (ast, ir, ir-after=PASS, c)\n", o->emit); goto out; }
-    if (o->run) { status = demo_run(ctx, g, csrc, o); goto out; }
+    if (o->run || o->ninputs) { status = model_run(ctx, g, csrc, o); goto out; }
     if (has_suffix(o->out_path, ".c")) {
         status = write_atomic(o->out_path, csrc) == 0 ? 0 : 1;
     } else if (has_suffix(o->out_path, ".so")) {
