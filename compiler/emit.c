@@ -224,6 +224,42 @@ static void emit_cast(UeajCtx *ctx, Buf *b, const Dialect *d, const IrGraph *g, 
     d->close_parallel(b, t->rank);
 }
 
+/* The plan table: names are escaped C strings (user text never becomes code). */
+static void emit_plan(Buf *b, const IrGraph *g)
+{
+    buf_putc(b, '\n');
+    buf_line(b, "const int ueaj_plan_version = 1;");
+    buf_line(b, "const int ueaj_plan_ndims = %d;", g->ndyn);
+    buf_printf(b, "const char *const ueaj_plan_dim_names[%d] = {", g->ndyn ? g->ndyn : 1);
+    for (int i = 0; i < g->ndyn; i++) {
+        if (i) buf_puts(b, ", ");
+        buf_c_string(b, g->dyn_names[i]);
+    }
+    buf_puts(b, g->ndyn ? "};\n" : "0};\n");
+    buf_line(b, "const int ueaj_plan_ntensors = %d;", g->tensors.n);
+    buf_open(b, "const ueaj_plan_tensor ueaj_plan_tensors[%d] = {", g->tensors.n ? g->tensors.n : 1);
+    for (int i = 0; i < g->tensors.n; i++) {
+        const IrTensor *t = g->tensors.v[i];
+        buf_printf(b, "%*s{", 4 * b->indent, "");
+        buf_c_string(b, t->name);
+        buf_printf(b, ", %d, \"%s\", %d, {", (int)t->kind, dtype_name(t->dtype), t->rank);
+        for (int a = 0; a < t->rank; a++)
+            buf_printf(b, "%s%lld", a ? ", " : "", t->shape[a].dyn >= 0 ? -1LL - t->shape[a].dyn : (long long)t->shape[a].c);
+        buf_puts(b, t->rank ? "}, " : "0}, ");
+        if (t->load_name) {
+            buf_c_string(b, t->load_name);
+            buf_printf(b, ", %d, {", t->load_rank);
+            for (int a = 0; a < t->load_rank; a++) buf_printf(b, "%s%lld", a ? ", " : "", (long long)t->load_shape[a]);
+            buf_puts(b, "}, {");
+            for (int a = 0; a < t->load_rank; a++) buf_printf(b, "%s%d", a ? ", " : "", t->load_perm[a]);
+            buf_puts(b, "}},\n");
+        } else {
+            buf_puts(b, "0, 0, {0}, {0}},\n");
+        }
+    }
+    buf_close(b, "};");
+}
+
 char *emit_source(UeajCtx *ctx, const IrGraph *g, const Dialect *d)
 {
     Buf b;
@@ -280,5 +316,6 @@ char *emit_source(UeajCtx *ctx, const IrGraph *g, const Dialect *d)
         buf_free(&call);
     }
     buf_close(&b, "}");
+    emit_plan(&b, g);
     return buf_take(&b);
 }

@@ -81,6 +81,20 @@ static inline uint8_t st_f8e4m3(float x) { return st_f8e4m3_d(x); }
 static inline uint8_t st_f8e5m2_d(double x) { return (uint8_t)ueaj_encode(x, 5, 2, 0); }
 static inline uint8_t st_f8e5m2(float x) { return st_f8e5m2_d(x); }
 
+/* The plan (at the end of this file): the tensor table a runtime needs to
+ * run this code without the model file.  bufs[i] of ueaj_forward is tensor i. */
+typedef struct ueaj_plan_tensor {
+    const char *name;
+    int         kind;          /* 0 input, 1 param, 2 output, 3 temp, 4 state */
+    const char *dtype;         /* "f32", "bf16", "i32", ... */
+    int         rank;
+    long long   shape[8];      /* >= 0: fixed size; -1 - k: run-time dim k */
+    const char *load;          /* params: checkpoint tensor name, or 0 */
+    int         load_rank;     /* the checkpoint tensor's shape ... */
+    long long   load_shape[8];
+    int         load_perm[8];  /* ... and the axis permutation applied to it */
+} ueaj_plan_tensor;
+
 /* Buffers (index: tensor, shape, dtype): */
 /*   bufs[0]: x0 [2, 3] f32 */
 /*   bufs[1]: w_1 [3, 4] f8e4m3 */
@@ -109,3 +123,13 @@ void ueaj_forward(void *const *bufs, const int64_t *dyn)
     (void)dyn;
     k0((const float *)bufs[0], (const uint8_t *)bufs[1], (float *)bufs[2]);
 }
+
+const int ueaj_plan_version = 1;
+const int ueaj_plan_ndims = 0;
+const char *const ueaj_plan_dim_names[1] = {0};
+const int ueaj_plan_ntensors = 3;
+const ueaj_plan_tensor ueaj_plan_tensors[3] = {
+    {"x0", 0, "f32", 2, {2, 3}, 0, 0, {0}, {0}},
+    {"w_1", 1, "f8e4m3", 2, {3, 4}, 0, 0, {0}, {0}},
+    {"out", 2, "f32", 2, {2, 4}, 0, 0, {0}, {0}},
+};
