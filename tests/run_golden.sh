@@ -33,6 +33,8 @@
 # stdout block only where one exists; a stderr or exit block is added when
 # needed); each file is replaced atomically (written aside, then renamed).
 # POSIX sh only (dash), plus awk, diff -u, sed, mktemp.
+# DIR, FILE, OUT and path are set here and used through eval:
+# shellcheck disable=SC2016,SC2034,SC2154
 set -u
 
 if [ $# -lt 1 ]; then
