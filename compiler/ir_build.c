@@ -31,7 +31,9 @@ IrGraph *ir_from_ueajsum(UeajCtx *ctx, const UConfig *c, const ArgShape *slot_sh
     Arena *A = &ctx->arena;
     int before = ctx->nerrors;
     IrGraph *g = ir_new(ctx, "expr");
-    g->source_text = span_text(ctx, c->expr->span);
+    /* the whole expression as written (its span misses a leading empty operand) */
+    const Source *es = c->expr->span.src;
+    g->source_text = es && !es->parent ? es->text : span_text(ctx, c->expr->span);
     int nops = c->nslots + c->nnamed;
     UOperand **ops = ARENA_ARRAY(A, UOperand *, nops + 1);
     const ArgShape **shapes = ARENA_ARRAY(A, const ArgShape *, nops + 1);

@@ -122,8 +122,11 @@ int main(int argc, char **argv)
     if (argc < 2) { usage(stderr); goto done; }
     int i = 1;
     if (!strcmp(argv[1], "eval")) { is_eval = 1; i = 2; }
+    int only_pos = 0;
     for (; i < argc; i++) {
         const char *a = argv[i];
+        if (only_pos) { pos[npos++] = a; continue; }
+        if (!strcmp(a, "--")) { only_pos = 1; continue; }
         const char *val = NULL;
         /* options with a value: --opt=VAL or --opt VAL */
 #define OPTVAL(name) optval(argc, argv, &i, name, &val, &bad)
