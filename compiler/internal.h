@@ -248,7 +248,7 @@ typedef struct IrTensor {
     bool        has_perm;
 } IrTensor;
 
-/* The op set, declared once (name in dumps; one line each).
+/* The op set, declared once: X(ID, name in dumps, operand count or -1 if it varies).
  *   CONTRACT  einsum of its operands (pairwise after pass_order)
  *   CAST      out = convert(in0)
  *   ADD..DIV  elementwise on equal shapes; MULC: in0 * fattr[0]
@@ -263,31 +263,31 @@ typedef struct IrTensor {
  *   SOFTMAX   over the last axis
  *   SUM MEAN MAX  reductions over the last axis: [.., d] -> [..] */
 #define OPS_X(X)                 \
-    X(CONTRACT, "contract")      \
-    X(CAST, "cast")              \
-    X(ADD, "add")                \
-    X(SUB, "sub")                \
-    X(MUL, "mul")                \
-    X(DIV, "div")                \
-    X(MULC, "mulc")              \
-    X(SILU, "silu")              \
-    X(RELU, "relu")              \
-    X(GELU, "gelu")              \
-    X(EXP, "exp")                \
-    X(NEG, "neg")                \
-    X(RMSNORM, "rms_norm")       \
-    X(ROPE, "rope")              \
-    X(ATTENTION, "attention")    \
-    X(EMBED, "embedding")        \
-    X(SOFTMAX, "softmax")        \
-    X(SUM, "sum")                \
-    X(MEAN, "mean")              \
-    X(MAX, "max")
+    X(CONTRACT, "contract", -1)      \
+    X(CAST, "cast", 1)              \
+    X(ADD, "add", 2)                \
+    X(SUB, "sub", 2)                \
+    X(MUL, "mul", 2)                \
+    X(DIV, "div", 2)                \
+    X(MULC, "mulc", 1)              \
+    X(SILU, "silu", 1)              \
+    X(RELU, "relu", 1)              \
+    X(GELU, "gelu", 1)              \
+    X(EXP, "exp", 1)                \
+    X(NEG, "neg", 1)                \
+    X(RMSNORM, "rms_norm", -1)       \
+    X(ROPE, "rope", 2)              \
+    X(ATTENTION, "attention", 3)    \
+    X(EMBED, "embedding", 2)        \
+    X(SOFTMAX, "softmax", 1)        \
+    X(SUM, "sum", 1)                \
+    X(MEAN, "mean", 1)              \
+    X(MAX, "max", 1)
 
 enum { RMSNORM_HF, RMSNORM_CENTERED, RMSNORM_UNCENTERED, RMSNORM_NONE };
 
 typedef enum OpKind {
-#define X(id, name) OP_##id,
+#define X(id, name, arity) OP_##id,
     OPS_X(X)
 #undef X
     OP_COUNT
@@ -330,6 +330,7 @@ IrTensor *ir_tensor(UeajCtx *ctx, IrGraph *g, const char *name, TenKind k, Span 
 IrNode   *ir_node(UeajCtx *ctx, IrGraph *g, OpKind op, IrTensor *out, int nin);
 void      ir_insert_node(IrGraph *g, int pos, IrNode *n); /* ownership: g */
 const char *ir_op_name(OpKind op);
+int         ir_op_arity(OpKind op);   /* -1: varies */
 int64_t   ir_numel_const(const IrTensor *t);            /* -1 if any dim is dynamic */
 void      ir_dump(Buf *b, const IrGraph *g);
 int       ir_verify(UeajCtx *ctx, const IrGraph *g, const char *after); /* internal errors */

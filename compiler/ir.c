@@ -71,12 +71,22 @@ void ir_insert_node(IrGraph *g, int pos, IrNode *n)
 const char *ir_op_name(OpKind op)
 {
     static const char *const names[] = {
-#define X(id, name) name,
+#define X(id, name, arity) name,
         OPS_X(X)
 #undef X
     };
     _Static_assert(sizeof names / sizeof names[0] == OP_COUNT, "op table");
     return (unsigned)op < OP_COUNT ? names[op] : "?";
+}
+
+int ir_op_arity(OpKind op)
+{
+    static const int arity[] = {
+#define X(id, name, n) n,
+        OPS_X(X)
+#undef X
+    };
+    return (unsigned)op < OP_COUNT ? arity[op] : -1;
 }
 
 int64_t ir_numel_const(const IrTensor *t)
@@ -173,7 +183,10 @@ int ir_verify(UeajCtx *ctx, const IrGraph *g, const char *after)
                 CHECK((int)strlen(n->out_letters) == n->out->rank, "output letters vs rank");
             if (ordered) CHECK(n->nin <= 2, "%d operands after contraction ordering", n->nin);
         }
-        if (n->op == OP_CAST) CHECK(n->nin == 1, "cast with %d operands", n->nin);
+        CHECK(ir_op_arity(n->op) < 0 || n->nin == ir_op_arity(n->op), "%s with %d operands", ir_op_name(n->op), n->nin);
+        if (n->op == OP_RMSNORM) CHECK(n->nin == 1 || n->nin == 2, "rms_norm with %d operands", n->nin);
+        if (n->op != OP_CONTRACT && n->op != OP_CAST && after)
+            CHECK(n->out->shape_known, "output of %s has no shape", ir_op_name(n->op));
         if (typed) {
             CHECK(n->acc != DT_NONE || n->op != OP_CONTRACT, "no accumulation dtype");
             CHECK(n->out->dtype != DT_NONE, "output %s has no dtype", n->out->name);
