@@ -177,13 +177,17 @@ static int ueajc(const char *first, ...)
     for (const char *a = first; a && ac < 63; a = va_arg(ap, const char *)) argv[ac++] = (char *)a;
     va_end(ap);
     argv[ac] = NULL;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, logpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
     pid_t pid;
-    int r = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
+    int r = -1;
+    for (int attempt = 0; attempt < 20 && r != 0; attempt++) {  /* a concurrent `make` may be relinking it */
+        if (attempt) usleep(250000);
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_addopen(&fa, 1, logpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        posix_spawn_file_actions_adddup2(&fa, 1, 2);
+        r = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
+        posix_spawn_file_actions_destroy(&fa);
+    }
     ck_assert_msg(r == 0, "cannot run %s: %s", argv[0], strerror(r));
     int st;
     while (waitpid(pid, &st, 0) < 0) ck_assert_int_eq(errno, EINTR);
