@@ -25,6 +25,7 @@ static void buf_reserve(Buf *b, size_t extra)
     if (!p) ueaj_internal_error(__FILE__, __LINE__, "out of memory");
     b->p = p;
     b->cap = cap;
+    b->p[b->len] = 0;
 }
 
 char *buf_take(Buf *b)

@@ -268,7 +268,7 @@ char *emit_source(UeajCtx *ctx, const IrGraph *g, const Dialect *d)
     buf_init(&srcname);
     emit_comment_text(&srcname, g->source_text ? g->source_text : g->name);
     const char *keys[] = {"VERSION", "SOURCE"};
-    const char *vals[] = {UEAJC_VERSION, srcname.p};
+    const char *vals[] = {UEAJC_VERSION, srcname.p ? srcname.p : ""};
     emit_template(&b, d->prelude, keys, vals, 2);
     buf_free(&srcname);
     buf_putc(&b, '\n');

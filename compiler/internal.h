@@ -167,6 +167,8 @@ typedef struct Parser {
     int           mode;        /* 0: ueajsum expression, 1: model file */
     int           start_sent;  /* the start token was returned */
     int           depth;       /* () and [] nesting: newlines inside are spaces */
+    Span          last_end;    /* the last real token, where the end of input is reported */
+    int           nopen;       /* open brackets of any kind, for the notes below */
     Span          open_at[32]; /* where each open bracket is, for "to match this '('" */
     char          open_ch[32];
     int           last_tok;
@@ -189,6 +191,7 @@ typedef struct UOperand {
     UGroup      group;
     const char *letters;     /* axis letters, "" = scalar */
     Span        span;        /* the declaration */
+    Span        letters_span;
     bool        has_var;     /* variance set (e.g. by unit()) */
     double      var;
     DType       dtype;       /* storage dtype, DT_NONE = natural / from data */

@@ -107,7 +107,9 @@ IrGraph *ir_from_ueajsum(UeajCtx *ctx, const UConfig *c, const ArgShape *slot_sh
             for (int a = 0; a < t->rank; a++) {
                 int ch = (unsigned char)o->letters[a];
                 if (lsize[ch] < 0) {
-                    Span sp = o->span;
+                    Span sp = o->letters_span;
+                    sp.col += a;
+                    sp.end_col = sp.col;
                     diag_error(ctx, sp, "cannot infer the size of axis '%c' of %s: no array has that letter; "
                                "give it with --dim %c=N", ch, ueajsum_operand_label(ctx, o), ch);
                     ok = false;
@@ -116,6 +118,10 @@ IrGraph *ir_from_ueajsum(UeajCtx *ctx, const UConfig *c, const ArgShape *slot_sh
                 t->shape[a] = (IrSize){lsize[ch], -1};
             }
             t->shape_known = ok;
+            if (ok && t->rank < 2 && !o->has_var)
+                diag_error(ctx, o->span, "cannot initialise %s without an array: the seed's rule (truncated normal, "
+                           "variance 1/fan_in) needs at least 2 axes; give it a file or a variance (--variance %s=V "
+                           "or --unit)", ueajsum_operand_label(ctx, o), t->name);
         }
     }
     if (ctx->nerrors > before) return NULL;

@@ -121,11 +121,11 @@ int main(int argc, char **argv)
     if (!pos) return 2;
     if (argc < 2) { usage(stderr); goto done; }
     int i = 1;
-    if (!strcmp(argv[1], "eval")) { is_eval = 1; i = 2; }
     int only_pos = 0;
     for (; i < argc; i++) {
         const char *a = argv[i];
         if (only_pos) { pos[npos++] = a; continue; }
+        if (npos == 0 && !is_eval && !strcmp(a, "eval")) { is_eval = 1; continue; } /* the command, after options */
         if (!strcmp(a, "--")) { only_pos = 1; continue; }
         const char *val = NULL;
         /* options with a value: --opt=VAL or --opt VAL */
@@ -163,7 +163,10 @@ int main(int argc, char **argv)
         else if (OPTVAL("--color")) {
             if (!strcmp(val, "always")) o.copt.color = 1;
             else if (!strcmp(val, "never")) o.copt.color = 0;
-            else if (strcmp(val, "auto")) { fprintf(stderr, "ueajc: error: --color=auto|always|never\n"); goto done; }
+            else if (strcmp(val, "auto")) {
+                fprintf(stderr, "ueajc: error: --color: expected auto, always or never, got '%s'\n", val);
+                goto done;
+            }
         }
         else if (bad) goto done;
         else if (a[0] == '-' && a[1] == '-' && a[2]) {
@@ -198,6 +201,16 @@ int main(int argc, char **argv)
         mo.ndims = o.ndims;
         mo.copt = o.copt;
         if (npos > 1) { fprintf(stderr, "ueajc: error: unexpected argument '%s'\n", pos[1]); goto done; }
+        if (mo.emit && strcmp(mo.emit, "ast") && strcmp(mo.emit, "ir") && strcmp(mo.emit, "c") &&
+            strncmp(mo.emit, "ir-after=", 9)) {
+            fprintf(stderr, "ueajc: error: --emit=%s: unknown stage (ast, ir, ir-after=PASS, c)\n", mo.emit);
+            goto done;
+        }
+        if (mo.out_path && !has_suffix(mo.out_path, ".c") && !has_suffix(mo.out_path, ".so")) {
+            fprintf(stderr, "ueajc: error: %s: unknown output type (.c or .so; .cubin/.ptx come with the CUDA "
+                            "backend)\n", mo.out_path);
+            goto done;
+        }
         if (!mo.out_path && !mo.emit && !mo.run && !mo.ninputs) { fprintf(stderr, "ueajc: error: nothing to do: give -o OUT or --emit=STAGE\n"); goto done; }
         status = ueaj_model_main(&mo);
         goto done;
@@ -212,6 +225,15 @@ int main(int argc, char **argv)
     o.nfiles = npos - 1;
     if (!o.emit && !o.out_path) {
         fprintf(stderr, "ueajc: error: eval needs an output file: -o OUT.npy or -o OUT.safetensors\n");
+        goto done;
+    }
+    if (o.out_path && !has_suffix(o.out_path, ".npy") && !has_suffix(o.out_path, ".safetensors")) {
+        fprintf(stderr, "ueajc: error: %s: the output must be .npy or .safetensors\n", o.out_path);
+        goto done;
+    }
+    if (o.emit && strcmp(o.emit, "ast") && strcmp(o.emit, "config") && strcmp(o.emit, "ir") &&
+        strcmp(o.emit, "c") && strncmp(o.emit, "ir-after=", 9)) {
+        fprintf(stderr, "ueajc: error: --emit=%s: unknown stage (ast, config, ir, ir-after=PASS, c)\n", o.emit);
         goto done;
     }
     status = ueaj_eval(&o);

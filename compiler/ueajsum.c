@@ -64,6 +64,7 @@ const char *ueajsum_operand_label(UeajCtx *ctx, const UOperand *o)
 {
     const char *kind = o->group == UG_INPUT ? "argument" : o->group == UG_PARAM ? "parameter" : "lora parameter";
     if (o->name) return arena_printf(&ctx->arena, "%s '%s'", kind, o->name);
+    if (o->group != UG_INPUT) return arena_printf(&ctx->arena, "%s w_%d", kind, o->slot);
     return arena_printf(&ctx->arena, "%s %d", kind, o->slot);
 }
 
@@ -101,6 +102,7 @@ UConfig *ueajsum_resolve(UeajCtx *ctx, const UExpr *e, bool no_instantiation)
             o->group = a->group;
             o->letters = a->letters;
             o->span = a->span;
+            o->letters_span = a->letters_span;
             o->slot = -1;
             decl[t][k] = o;
             if (a->kind == UARG_NAMED) {

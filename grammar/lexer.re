@@ -29,6 +29,22 @@ static Span tok_span(const Parser *P)
     return s;
 }
 
+/* Does the line at p start with a statement keyword?  Keywords never occur
+ * inside an expression, so a newline before one ends a statement even when
+ * a bracket was left open (the parser then reports the missing bracket). */
+static bool starts_statement(const char *p)
+{
+    static const char *const kw[] = {"model", "dim", "let", "param", "input", "state", "output", "repeat"};
+    while (*p == ' ' || *p == '\t') p++;
+    for (size_t i = 0; i < sizeof kw / sizeof kw[0]; i++) {
+        size_t n = strlen(kw[i]);
+        if (!strncmp(p, kw[i], n) && !(p[n] == '_' || (p[n] >= '0' && p[n] <= '9') ||
+                                       ((p[n] | 32) >= 'a' && (p[n] | 32) <= 'z')))
+            return true;
+    }
+    return false;
+}
+
 /* Decodes the escapes of a string literal body [b, e). */
 static char *unescape(Parser *P, const char *b, const char *e, bool *plain)
 {
@@ -78,9 +94,16 @@ static int lex_raw(Parser *P, UEAJ_YYSTYPE *lval, Span *loc)
 {
     for (;;) {
         P->tok = P->cur;
+        if (diag_too_many(P->ctx)) { *loc = tok_span(P); return TOK_END; }
         /*!re2c
         [\x00] {
-            if (P->cur - 1 >= P->lim) { P->cur--; *loc = tok_span(P); return TOK_END; }
+            if (P->cur - 1 >= P->lim) {
+                P->cur--;
+                /* the end of input is reported just after the last token, not on a blank line */
+                if (P->last_end.src) { *loc = P->last_end; loc->col = loc->end_col + 1; loc->end_col = loc->col; }
+                else *loc = tok_span(P);
+                return TOK_END;
+            }
             *loc = tok_span(P);
             diag_error(P->ctx, *loc, "NUL byte in input");
             continue;
@@ -91,6 +114,10 @@ static int lex_raw(Parser *P, UEAJ_YYSTYPE *lval, Span *loc)
             P->cur--; *loc = tok_span(P); P->cur = nl_end;
             P->line++;
             P->line_start = P->cur;
+            if (P->mode == 1 && P->depth > 0 && starts_statement(P->cur)) { /* an unclosed bracket */
+                P->depth = 0;
+                while (P->nopen > 0 && P->nopen <= 32 && P->open_ch[P->nopen - 1] != '{') P->nopen--;
+            }
             if (P->mode == 1 && P->depth == 0) return TOK_NL;
             continue;
         }
@@ -109,14 +136,20 @@ static int lex_raw(Parser *P, UEAJ_YYSTYPE *lval, Span *loc)
         ">=" { *loc = tok_span(P); return TOK_GE; }
         "&&" { *loc = tok_span(P); return TOK_AND; }
         "||" { *loc = tok_span(P); return TOK_OR; }
-        [([] {
+        [([{] {
             *loc = tok_span(P);
-            if (P->depth < 32) { P->open_at[P->depth] = *loc; P->open_ch[P->depth] = *P->tok; }
-            P->depth++;
+            if (P->nopen < 32) { P->open_at[P->nopen] = *loc; P->open_ch[P->nopen] = *P->tok; }
+            P->nopen++;
+            if (*P->tok != '{') P->depth++;
             return (unsigned char)*P->tok;
         }
-        [)\]] { *loc = tok_span(P); if (P->depth > 0) P->depth--; return (unsigned char)*P->tok; }
-        [*&=\]{},+\-/;.?:<>!%] { *loc = tok_span(P); return (unsigned char)*P->tok; }
+        [)\]}] {
+            *loc = tok_span(P);
+            if (*P->tok != '}' && P->depth > 0) P->depth--;
+            if (P->nopen > 0) P->nopen--;
+            return (unsigned char)*P->tok;
+        }
+        [*&=,+\-/;.?:<>!%] { *loc = tok_span(P); return (unsigned char)*P->tok; }
         digits {
             *loc = tok_span(P);
             errno = 0;
@@ -133,6 +166,18 @@ static int lex_raw(Parser *P, UEAJ_YYSTYPE *lval, Span *loc)
             *loc = tok_span(P);
             lval->TOK_FLOAT = strtod(arena_strndup(&P->ctx->arena, P->tok, (size_t)(P->cur - P->tok)), NULL);
             return TOK_FLOAT;
+        }
+        digits [A-Za-z_][A-Za-z0-9_]* {
+            if (P->mode == 0) { /* "2ij": one shape token; the resolver names the bad letter */
+                *loc = tok_span(P);
+                lval->TOK_IDENT = arena_strndup(&P->ctx->arena, P->tok, (size_t)(P->cur - P->tok));
+                return TOK_IDENT;
+            }
+            P->cur = P->tok;
+            while (*P->cur >= '0' && *P->cur <= '9') P->cur++;
+            *loc = tok_span(P);
+            lval->TOK_INT = strtoll(P->tok, NULL, 10);
+            return TOK_INT;
         }
         ident {
             *loc = tok_span(P);
@@ -196,6 +241,7 @@ int ueaj_yylex(UEAJ_YYSTYPE *lval, Span *loc, Parser *P)
         /* collapse blank lines, and no NL right at the start */
         if (t == TOK_NL && (P->last_tok == TOK_NL || P->last_tok == 0)) continue;
         P->last_tok = t;
+        if (t != TOK_NL && t != TOK_END) P->last_end = *loc;
         return t;
     }
 }

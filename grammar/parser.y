@@ -134,6 +134,10 @@ uarg:
     ubody                    { $$ = $1; }
   | '*' ubody                { $$ = uarg_prefix($2, UG_PARAM, @1); }
   | '&' ubody                { $$ = uarg_prefix($2, UG_LORA, @1); }
+  | '*' '*' ubody            { diag_error(P->ctx, @2, "a '*' or '&' prefix may appear only once"); $$ = $3; }
+  | '*' '&' ubody            { diag_error(P->ctx, @2, "a '*' or '&' prefix may appear only once"); $$ = $3; }
+  | '&' '*' ubody            { diag_error(P->ctx, @2, "a '*' or '&' prefix may appear only once"); $$ = $3; }
+  | '&' '&' ubody            { diag_error(P->ctx, @2, "a '*' or '&' prefix may appear only once"); $$ = $3; }
   ;
 
 /* ubody -> SHAPE | NAME '=' [SHAPE] | '[' INT ']' | '{' NAME '}' | <empty: a scalar> */
@@ -147,6 +151,11 @@ ubody:
                                $$ = uarg_new(P, UARG_REF_INDEX, @$); $$->index = -1; }
   | '[' ']'                  { diag_error(P->ctx, @$, "invalid index: expected an integer slot number inside '[]'");
                                $$ = uarg_new(P, UARG_REF_INDEX, @$); $$->index = -1; }
+  | '[' '-' INT ']'          { diag_error(P->ctx, span_join(@2, @3), "invalid index: a slot number is never negative");
+                               $$ = uarg_new(P, UARG_REF_INDEX, @$); $$->index = -1; }
+  | INT                      { diag_error(P->ctx, @1, "'%lld' is not an axis: axes are letters (a slot reference is written [%lld])",
+                                          $1, $1);
+                               $$ = uarg_new(P, UARG_POS, @$); $$->letters = ""; }
   | '{' IDENT '}'            { $$ = uarg_new(P, UARG_REF_NAME, @$); $$->name = $2; $$->name_span = @2; }
   ;
 
@@ -307,25 +316,31 @@ static int yyreport_syntax_error(const yypcontext_t *yyctx, Parser *P)
     Span loc = *yypcontext_location(yyctx);
     Buf b;
     buf_init(&b);
-    if (got == YYSYMBOL_YYEOF && P->mode == 0) buf_puts(&b, "unexpected end of expression");
-    else if (got == YYSYMBOL_YYEOF) buf_puts(&b, "unexpected end of file");
+    const char *eof = P->mode == 0 ? "end of expression" : "end of file";
+    if (got == YYSYMBOL_YYEOF) buf_printf(&b, "unexpected %s", eof);
+    else if (got == YYSYMBOL_IDENT || got == YYSYMBOL_INT || got == YYSYMBOL_FLOAT)
+        buf_printf(&b, "unexpected %s '%s'", yysymbol_name(got), span_text(P->ctx, loc));
     else buf_printf(&b, "unexpected %s", yysymbol_name(got));
-    bool expr = false, close_paren = false, close_brack = false;
+    bool expr = false, closes = false;
+    char want = P->nopen > 0 && P->nopen <= 32 ? (char)(P->open_ch[P->nopen - 1] == '(' ? ')' :
+                                                        P->open_ch[P->nopen - 1] == '[' ? ']' : '}') : 0;
     for (int i = 0; i < n; i++) {
+        const char *nm = yysymbol_name(exp[i]);
         if (exp[i] == YYSYMBOL_INT || exp[i] == YYSYMBOL_FLOAT) expr = true;
-        if (!strcmp(yysymbol_name(exp[i]), "')'")) close_paren = true;
-        if (!strcmp(yysymbol_name(exp[i]), "']'")) close_brack = true;
+        if (want && nm[0] == '\'' && nm[1] == want && nm[2] == '\'') closes = true;
     }
     if (n > 0 && n <= 5) {
         buf_puts(&b, ", expected ");
         for (int i = 0; i < n; i++)
-            buf_printf(&b, "%s%s", i == 0 ? "" : i == n - 1 ? " or " : ", ", yysymbol_name(exp[i]));
+            buf_printf(&b, "%s%s", i == 0 ? "" : i == n - 1 ? " or " : ", ",
+                       exp[i] == YYSYMBOL_YYEOF ? eof : yysymbol_name(exp[i]));
+    } else if (closes) {
+        buf_printf(&b, ", expected '%c'", want);
     } else if (expr) {
         buf_puts(&b, ", expected an expression");
     }
     Diag *d = diag_error(P->ctx, loc, "%s", b.p);
-    if ((close_paren || close_brack) && P->depth > 0 && P->depth <= 32)
-        diag_note(P->ctx, d, P->open_at[P->depth - 1], "to match this '%c'", P->open_ch[P->depth - 1]);
+    if (closes) diag_note(P->ctx, d, P->open_at[P->nopen - 1], "to match this '%c'", P->open_ch[P->nopen - 1]);
     buf_free(&b);
     return 0;
 }

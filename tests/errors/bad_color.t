@@ -1,4 +1,4 @@
 # args: --color=purple --emit=ast 'ij->i'
 # >>> stderr
-ueajc: error: --color=auto|always|never
+ueajc: error: --color: expected auto, always or never, got 'purple'
 # >>> exit 2

@@ -1,5 +1,5 @@
 # args: --emit=ast 'ij,jk->ik,'
 # >>> stderr
-<expr>:1:10: error: unexpected ',', expected end of input
+<expr>:1:10: error: unexpected ',', expected end of expression
     1 | ij,jk->ik,
       |          ^

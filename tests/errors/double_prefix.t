@@ -1,5 +1,5 @@
 # args: --emit=ast '**ij->i'
 # >>> stderr
-<expr>:1:2: error: unexpected '*'
+<expr>:1:2: error: a '*' or '&' prefix may appear only once
     1 | **ij->i
       |  ^

@@ -1,8 +1,5 @@
 # args: --emit=config 'ij,[-1]->i'
 # >>> stderr
-<expr>:1:5: error: unexpected '-', expected identifier, integer or ']'
+<expr>:1:5: error: invalid index: a slot number is never negative
     1 | ij,[-1]->i
-      |     ^
-<expr>:1:4: note: to match this '['
-    1 | ij,[-1]->i
-      |    ^
+      |     ^~

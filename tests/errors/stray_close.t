@@ -1,5 +1,5 @@
 # args: --emit=ast 'ij->i)'
 # >>> stderr
-<expr>:1:6: error: unexpected ')', expected end of input
+<expr>:1:6: error: unexpected ')', expected end of expression
     1 | ij->i)
       |      ^

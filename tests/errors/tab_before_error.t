@@ -3,6 +3,6 @@
 <expr>:1:7: error: invalid character '#' in ueajsum expression
     1 | ij,	*j#k->ik
       |    	  ^
-<expr>:1:8: error: unexpected identifier, expected end of input, '->', '+', ',' or '='
+<expr>:1:8: error: unexpected identifier 'k', expected end of expression, '->', '+', ',' or '='
     1 | ij,	*j#k->ik
       |    	   ^

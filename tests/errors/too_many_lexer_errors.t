@@ -60,10 +60,4 @@
 <expr>:1:20: error: invalid character '$' in ueajsum expression
     1 | $$$$$$$$$$$$$$$$$$$$$$
       |                    ^
-<expr>:1:21: error: invalid character '$' in ueajsum expression
-    1 | $$$$$$$$$$$$$$$$$$$$$$
-      |                     ^
-<expr>:1:22: error: invalid character '$' in ueajsum expression
-    1 | $$$$$$$$$$$$$$$$$$$$$$
-      |                      ^
 ueajc: fatal: too many errors emitted, stopping now

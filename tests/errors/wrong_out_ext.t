@@ -4,3 +4,4 @@ $OUT/r.txt
 $OUT/r
 # >>> stderr
 ueajc: error: $OUT/r.txt: the output must be .npy or .safetensors
+# >>> exit 2
