@@ -114,10 +114,7 @@ static int lex_raw(Parser *P, UEAJ_YYSTYPE *lval, Span *loc)
             P->cur--; *loc = tok_span(P); P->cur = nl_end;
             P->line++;
             P->line_start = P->cur;
-            if (P->mode == 1 && P->depth > 0 && starts_statement(P->cur)) { /* an unclosed bracket */
-                P->depth = 0;
-                while (P->nopen > 0 && P->nopen <= 32 && P->open_ch[P->nopen - 1] != '{') P->nopen--;
-            }
+            if (P->mode == 1 && P->depth > 0 && starts_statement(P->cur)) P->depth = 0; /* an unclosed bracket */
             if (P->mode == 1 && P->depth == 0) return TOK_NL;
             continue;
         }

@@ -172,7 +172,9 @@ items:
   | items ';'                { $$ = $1; }
   | items stmt NL            { $$ = $1; if ($2) ast_push(A, &$$, $2); }
   | items stmt ';'           { $$ = $1; if ($2) ast_push(A, &$$, $2); }
-  | items error NL           { $$ = $1; yyerrok; }
+  | items error NL           { $$ = $1; yyerrok;
+                               /* brackets left open by the bad statement are forgotten */
+                               while (P->nopen > 0 && P->nopen <= 32 && P->open_ch[P->nopen - 1] != '{') P->nopen--; }
   ;
 
 stmt:
