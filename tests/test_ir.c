@@ -304,7 +304,7 @@ START_TEST(param_sizes_from_letters)
     k.slots[0] = ash(DT_F32, 2, 2, 3);
     b = build(&k);
     ck_assert_int_eq(b.rc, -2);
-    ck_assert_str_eq(first_error(b.ctx)->msg, "cannot infer the size of axis 'k' of parameter 1: no array has "
+    ck_assert_str_eq(first_error(b.ctx)->msg, "cannot infer the size of axis 'k' of parameter w_1: no array has "
                                               "that letter; give it with --dim k=N");
     built_free(&b);
 }

@@ -243,7 +243,7 @@ START_TEST(model_newlines_comments_keywords)
     CHECK_TOK(t, 6, '=', 7, 10, 10);
     CHECK_TOK(t, 7, TOK_INT, 7, 12, 12);
     CHECK_TOK(t, 8, TOK_NL, 7, 13, 13);
-    CHECK_TOK(t, 9, TOK_END, 8, 1, 1);
+    CHECK_TOK(t, 9, TOK_END, 7, 13, 13); /* the end is reported just after the last token */
     ck_assert_int_eq(L.ctx->nerrors, 0);
     ueaj_ctx_free(L.ctx);
 }

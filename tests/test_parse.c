@@ -189,14 +189,14 @@ static void expect_one_error(const char *text, int col, int end_col, const char 
 
 START_TEST(ueajsum_syntax_errors)
 {
-    expect_one_error("ij->->k", 5, 6, "unexpected '->', expected end of input or identifier");
-    expect_one_error("ij->i j", 7, 7, "unexpected identifier, expected end of input");
+    expect_one_error("ij->->k", 5, 6, "unexpected '->', expected end of expression or identifier");
+    expect_one_error("ij->i j", 7, 7, "unexpected identifier 'j', expected end of expression");
     expect_one_error("ij,{}->i", 5, 5, "unexpected '}', expected identifier");
     expect_one_error("ij,[a]->i", 5, 5, "invalid index 'a': expected an integer slot number");
     expect_one_error("ij,[]->i", 4, 5, "invalid index: expected an integer slot number inside '[]'");
     expect_one_error("{x", 3, 3, "unexpected end of expression, expected '}'");
     expect_one_error("ij#->i", 3, 3, "invalid character '#' in ueajsum expression");
-    expect_one_error("ij,jk->ik,", 10, 10, "unexpected ',', expected end of input");
+    expect_one_error("ij,jk->ik,", 10, 10, "unexpected ',', expected end of expression");
 }
 END_TEST
 
@@ -417,7 +417,7 @@ START_TEST(model_bracket_note)
     UeajCtx *ctx = ueaj_ctx_new(NULL);
     ck_assert_ptr_null(pmodel(ctx, "param w[d, k : bf16\n"));
     const Diag *d = nth_diag(ctx, 0);
-    ck_assert_str_eq(d->msg, "unexpected ':'");
+    ck_assert_str_eq(d->msg, "unexpected ':', expected ']'");
     CHECK_SPAN(d->span, 1, 14, 14);
     ck_assert_ptr_nonnull(d->note);
     ck_assert_str_eq(d->note->msg, "to match this '['");

@@ -392,7 +392,7 @@ START_TEST(labels_and_dump)
     UeajCtx *ctx = ueaj_ctx_new(NULL);
     UConfig *c = resolve_ok(ctx, "ij,*jk,*w=k + &a=k -> ik");
     ck_assert_str_eq(ueajsum_operand_label(ctx, c->slots[0]), "argument 0");
-    ck_assert_str_eq(ueajsum_operand_label(ctx, c->slots[1]), "parameter 1");
+    ck_assert_str_eq(ueajsum_operand_label(ctx, c->slots[1]), "parameter w_1");
     ck_assert_str_eq(ueajsum_operand_label(ctx, c->named[0]), "parameter 'w'");
     ck_assert_str_eq(ueajsum_operand_label(ctx, c->named[1]), "lora parameter 'a'");
     ueajsum_apply_helpers(c, UEAJ_H_UNIT | UEAJ_H_FP8_PARAMS | UEAJ_H_FP32_GRADS);
