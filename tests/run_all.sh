@@ -7,18 +7,17 @@ export UEAJ_ROOT=$(pwd)
 export UEAJC="$(pwd)/$B/ueajc"
 export UEAJ_CACHE="$(pwd)/$B/test-cache"
 export CK_DEFAULT_TIMEOUT=120
-fail=0
-echo "== unit tests (Check)"
-"$B/check_ueajc" || fail=1
-echo "== golden cases (tests/cases, tests/errors)"
-sh tests/run_golden.sh "$UEAJC" || fail=1
-echo "== ueajc eval vs NumPy einsum"
-if [ "${UEAJ_SANITIZE:-0}" = 1 ]; then
-    /usr/bin/python3 tests/numpy_compare.py "$UEAJC" --count 40 || fail=1
-else
-    /usr/bin/python3 tests/numpy_compare.py "$UEAJC" || fail=1
-fi
-echo "== models/llama.ue vs float64 NumPy reference"
-/usr/bin/python3 tests/llama_check.py "$UEAJC" || fail=1
-[ $fail = 0 ] && echo "ALL TESTS PASSED" || echo "SOME TESTS FAILED"
+fail=0 groups_ok=0 groups_bad=0
+group() { # NAME COMMAND...: runs one group of tests and counts it
+    name=$1; shift
+    echo "== $name"
+    if "$@"; then groups_ok=$((groups_ok + 1)); else groups_bad=$((groups_bad + 1)); fail=1; fi
+}
+NUMPY_COUNT=200
+[ "${UEAJ_SANITIZE:-0}" = 1 ] && NUMPY_COUNT=40
+group "unit tests (Check)" "$B/check_ueajc"
+group "golden cases (tests/cases, tests/errors)" sh tests/run_golden.sh "$UEAJC"
+group "ueajc eval vs NumPy einsum" /usr/bin/python3 tests/numpy_compare.py "$UEAJC" --count $NUMPY_COUNT
+group "models/llama.ue vs float64 NumPy reference" /usr/bin/python3 tests/llama_check.py "$UEAJC"
+echo "test groups: $groups_ok passed, $groups_bad failed"
 exit $fail
