@@ -63,7 +63,7 @@ $(GEN)/templates.c: $(TEMPLATES) tools/embed.sh
 
 $(GEN)/suites.h: $(wildcard tests/test_*.c)
 	@mkdir -p $(GEN)
-	$(Q)grep -ho '^Suite \*suite_[a-z0-9_]*(void)' $^ | sed 's/^Suite \*\(suite_[a-z0-9_]*\)(void)/X(\1)/' | sort > $@
+	$(Q)grep -ho '^Suite \*suite_[a-z0-9_]*(void)' $^ | sed 's/^Suite \*\(suite_[a-z0-9_]*\)(void)/X(\1)/' | sort -u > $@
 
 $(BUILD)/tests/check_main.o: $(GEN)/suites.h
 

@@ -163,7 +163,7 @@ static void emit_contract(UeajCtx *ctx, Buf *b, const Dialect *d, const IrGraph 
     const char *ext[IR_MAX_RANK];
     for (int a = 0; a < nout; a++) ext[a] = emit_size_str(ctx, n->lsize[(unsigned char)n->out_letters[a]]);
     d->open_parallel(b, n->out_letters, ext, nout);
-    buf_line(b, "%s acc = 0;", acct);
+    buf_line(b, "%s acc = %s; /* -0, the identity of +: keeps the sign of a lone -0 */", acct, n->acc == DT_F64 ? "-0.0" : "-0.0f");
     for (int r = 0; r < nred; r++) {
         Buf e;
         buf_init(&e);

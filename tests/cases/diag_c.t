@@ -107,7 +107,7 @@ static void k0(const int64_t *dyn, const float *restrict a0, float *restrict out
 {
     const int64_t D0 = dyn[0]; /* i */
     for (int64_t i_i = 0; i_i < D0; i_i++) {
-        float acc = 0;
+        float acc = -0.0f; /* -0, the identity of +: keeps the sign of a lone -0 */
         acc += ld_f32(a0[i_i * D0 + i_i]);
         out[i_i] = st_f32(acc);
     }

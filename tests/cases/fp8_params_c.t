@@ -108,7 +108,7 @@ static void k0(const float *restrict a0, const uint8_t *restrict a1, float *rest
 {
     for (int64_t i_i = 0; i_i < 2; i_i++) {
         for (int64_t i_k = 0; i_k < 4; i_k++) {
-            float acc = 0;
+            float acc = -0.0f; /* -0, the identity of +: keeps the sign of a lone -0 */
             for (int64_t i_j = 0; i_j < 3; i_j++) {
                 acc += ld_f32(a0[i_i * 3 + i_j]) * ld_f8e4m3(a1[i_j * 4 + i_k]);
             }

@@ -110,7 +110,7 @@ static void k0(const float *restrict a0, const uint16_t *restrict a1, float *res
 {
     for (int64_t i_i = 0; i_i < 2; i_i++) {
         for (int64_t i_k = 0; i_k < 4; i_k++) {
-            float acc = 0;
+            float acc = -0.0f; /* -0, the identity of +: keeps the sign of a lone -0 */
             for (int64_t i_j = 0; i_j < 3; i_j++) {
                 acc += ld_f32(a0[i_i * 3 + i_j]) * ld_bf16(a1[i_j * 4 + i_k]);
             }
@@ -127,7 +127,7 @@ static void k1(const uint16_t *restrict a0, float *restrict out)
 {
     for (int64_t i_i = 0; i_i < 2; i_i++) {
         for (int64_t i_k = 0; i_k < 4; i_k++) {
-            float acc = 0;
+            float acc = -0.0f; /* -0, the identity of +: keeps the sign of a lone -0 */
             acc += ld_bf16(a0[i_k]);
             out[i_i * 4 + i_k] = st_f32(ld_f32(out[i_i * 4 + i_k]) + acc);
         }
