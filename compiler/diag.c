@@ -91,6 +91,14 @@ static Diag *diag_add(UeajCtx *ctx, Severity sev, Span span, const char *fmt, va
     va_end(ap2);
     d->msg = m;
     if (sev == SEV_NOTE) return d;
+    /* the same message at the same place (a repeat body evaluated once per layer) is reported once */
+    for (Diag *o = ctx->diags; o; o = o->next)
+        if (o->sev == sev && o->span.src == span.src && o->span.line == span.line && o->span.col == span.col &&
+            o->span.end_col == span.end_col && !strcmp(o->msg, m)) {
+            if (sev == SEV_ERROR) ctx->nerrors++; /* still an error: compilation fails, but no second report */
+            d->next = NULL;
+            return d; /* detached: notes attached to it are dropped too */
+        }
     if (sev == SEV_ERROR) ctx->nerrors++; else ctx->nwarnings++;
     if (ctx->diags_tail) ctx->diags_tail->next = d; else ctx->diags = d;
     ctx->diags_tail = d;

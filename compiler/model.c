@@ -67,7 +67,11 @@ static Val json_to_val(MSema *S, cJSON *j, const Ast *x)
     if (cJSON_IsNumber(j)) return vnum(j->valuedouble, j->valuedouble == floor(j->valuedouble) && fabs(j->valuedouble) < 9e15);
     if (cJSON_IsString(j)) { Val v = {0}; v.k = V_STR; v.str = arena_strdup(&S->ctx->arena, j->valuestring); return v; }
     if (cJSON_IsNull(j)) { Val v = {0}; v.k = V_UNDEF; v.undef_why = "null"; return v; }
-    if (cJSON_IsObject(j)) { Val v = {0}; v.k = V_UNDEF; v.undef_why = "object"; return v; }
+    if (cJSON_IsObject(j) || cJSON_IsArray(j)) {
+        diag_error(S->ctx, x->span, "config field '%s' is %s; expected a number, a boolean or a string", x->name,
+                   cJSON_IsObject(j) ? "an object" : "an array");
+        return verr();
+    }
     diag_error(S->ctx, x->span, "config field '%s' has a type the model language cannot use", x->name);
     return verr();
 }
@@ -89,9 +93,16 @@ static bool truthy(MSema *S, Val v, Span sp)
     return false;
 }
 
-static Val eval_binary(MSema *S, const Ast *x)
+static Val eval_binary_vals(MSema *S, const Ast *x, Val a, Val b);
+
+/* a is the already-evaluated left operand (each operand is evaluated once). */
+static Val eval_binary(MSema *S, const Ast *x, Val a)
 {
-    Val a = eval(S, x->a), b = eval(S, x->b);
+    return eval_binary_vals(S, x, a, eval(S, x->b));
+}
+
+static Val eval_binary_vals(MSema *S, const Ast *x, Val a, Val b)
+{
     if (a.k == V_ERROR || b.k == V_ERROR) return verr();
     if (x->op == TOK_AND) return (Val){.k = V_BOOL, .num = truthy(S, a, x->a->span) && truthy(S, b, x->b->span)};
     if (x->op == TOK_OR) return (Val){.k = V_BOOL, .num = truthy(S, a, x->a->span) || truthy(S, b, x->b->span)};
@@ -185,8 +196,16 @@ Val eval(MSema *S, const Ast *x)
     case A_BINARY: {
         /* tensor arithmetic: elementwise ops */
         Val a = eval(S, x->a);
-        if (a.k == V_TENSOR) return model_tensor_binary(S, x, a);
-        return eval_binary(S, x);
+        if (a.k == V_ERROR) return a;
+        if (a.k == V_TENSOR) return model_tensor_binary(S, x, a, eval(S, x->b), false);
+        if (a.k == V_NUM && (x->op == '*' || x->op == '+' || x->op == '-' || x->op == '/')) {
+            /* 2 * x: a number with a tensor on the right */
+            Val b = eval(S, x->b);
+            if (b.k == V_TENSOR) return model_tensor_binary(S, x, b, a, true);
+            if (b.k == V_ERROR) return b;
+            return eval_binary_vals(S, x, a, b);
+        }
+        return eval_binary(S, x, a);
     }
     case A_CALL: return eval_call(S, x, 0);
     case A_METHOD: {
@@ -297,6 +316,7 @@ static void decl_param(MSema *S, const Ast *s)
     IrTensor *t = ir_tensor(S->ctx, S->g, tensor_name(S, s->name), TEN_PARAM, s->name_span);
     t->group = UG_PARAM;
     t->decl = s;
+    bind(S, s->name, vtensor(t), s->name_span); /* bound even if its load mapping has errors */
     eval_shape(S, &s->args, t, s->span);
     t->dtype = decl_dtype(S, s, DT_BF16);
     t->grad_dtype = t->dtype;
@@ -347,7 +367,6 @@ static void decl_param(MSema *S, const Ast *s)
             diag_error(S->ctx, s->span, "the checkpoint shape has %lld elements but the parameter %lld",
                        (long long)n_load, (long long)n_decl);
     }
-    bind(S, s->name, vtensor(t), s->name_span);
 }
 
 IrTensor *new_temp(MSema *S, Span sp, DType dt, int rank, const IrSize *shape)
@@ -384,10 +403,14 @@ const char *shape_str(MSema *S, const IrTensor *t)
     return r;
 }
 
-Val model_tensor_binary(MSema *S, const Ast *x, Val a)
+Val model_tensor_binary(MSema *S, const Ast *x, Val a, Val b, bool swapped)
 {
-    Val b = eval(S, x->b);
     if (b.k == V_ERROR) return verr();
+    if (swapped && x->op != '*') {
+        diag_error(S->ctx, x->span, "a number %s a tensor is not supported; only number * tensor (or tensor %c number)",
+                   x->op == '/' ? "divided by" : x->op == '+' ? "plus" : "minus", x->op == '/' ? '/' : '*');
+        return verr();
+    }
     OpKind op;
     switch (x->op) {
     case '+': op = OP_ADD; break;
@@ -405,7 +428,8 @@ Val model_tensor_binary(MSema *S, const Ast *x, Val a)
         return vtensor(o);
     }
     if (b.k != V_TENSOR) {
-        diag_error(S->ctx, x->b->span, "expected a tensor, got a %s", kind_str(b.k));
+        diag_error(S->ctx, swapped ? x->a->span : x->b->span, "expected a tensor%s, got a %s",
+                   b.k == V_NUM ? " (a number only multiplies or divides a tensor)" : "", kind_str(b.k));
         return verr();
     }
     if (!same_shape(a.t, b.t)) {
@@ -561,8 +585,16 @@ static void run_stmt(MSema *S, const Ast *s)
             if (!strcmp(S->opt->dims[i].key, s->name)) {
                 char *end;
                 double v = strtod(S->opt->dims[i].val, &end);
+                S->dim_used[i] = true;
                 if (!*S->opt->dims[i].val || *end) {
                     diag_error(ctx, s->name_span, "--dim %s=%s: not a number", s->name, S->opt->dims[i].val);
+                    bind(S, s->name, verr(), s->name_span);
+                    return;
+                }
+                if (s->kind == A_DIM && (v != floor(v) || v < 0)) {
+                    diag_error(ctx, s->name_span, "--dim %s=%s: a dim must be a non-negative whole number", s->name,
+                               S->opt->dims[i].val);
+                    bind(S, s->name, verr(), s->name_span);
                     return;
                 }
                 bind(S, s->name, vnum(v, v == floor(v)), s->name_span);
@@ -603,6 +635,7 @@ static void run_stmt(MSema *S, const Ast *s)
     }
     case A_OUTPUT: {
         Binding *b = lookup(S, s->name);
+        if (b && b->v.k == V_ERROR) return; /* already reported */
         if (!b || b->v.k != V_TENSOR) {
             diag_error(ctx, s->name_span, b ? "'%s' is not a tensor" : "unknown name '%s'", s->name);
             return;
@@ -662,7 +695,12 @@ IrGraph *model_lower(UeajCtx *ctx, const Program *p, cJSON *config, const ModelO
     S.opt = opt;
     S.layer = -1;
     int before = ctx->nerrors;
+    S.dim_used = ARENA_ARRAY(&ctx->arena, bool, opt->ndims + 1);
     run_items(&S, &p->items);
+    for (int i = 0; i < opt->ndims; i++)
+        if (!S.dim_used[i])
+            diag_error(ctx, (Span){0}, "--dim %s=%s: the model has no dim or let named '%s'",
+                       opt->dims[i].key, opt->dims[i].val, opt->dims[i].key);
     bool has_out = false;
     for (int i = 0; i < S.g->tensors.n; i++) has_out |= ((IrTensor *)S.g->tensors.v[i])->kind == TEN_OUTPUT;
     if (!has_out && ctx->nerrors == before)

@@ -145,8 +145,10 @@ static Val b_rms_norm(MSema *S, const Ast *x)
         w = tensor_arg(S, a.pos[1]);
         if (!w) return verr();
         if (w->rank != 1 || !size_eq(w->shape[0], t->shape[t->rank - 1])) {
-            diag_error(S->ctx, a.pos[1]->span, "the weight must have shape [%s], the last axis of x %s; it has %s",
-                       shape_str(S, t), shape_str(S, t), shape_str(S, w));
+            IrSize last = t->shape[t->rank - 1];
+            diag_error(S->ctx, a.pos[1]->span, "the weight must have shape [%s] (the last axis of x %s); it has %s",
+                       last.dyn >= 0 ? S->g->dyn_names[last.dyn] : arena_printf(&S->ctx->arena, "%lld", (long long)last.c),
+                       shape_str(S, t), shape_str(S, w));
             return verr();
         }
     } else if (a.npos > 1) {
@@ -250,6 +252,11 @@ static Val b_attention(MSema *S, const Ast *x)
     if (!num_arg(S, a.kw[0], 1, &causal) || !num_arg(S, a.kw[1], 0, &window) ||
         !num_arg(S, a.kw[2], 1.0 / sqrt((double)q->shape[q->rank - 1].c), &scale))
         return verr();
+    if (window != 0 && (!causal || window < 0 || window != floor(window))) {
+        diag_error(S->ctx, a.kw[1]->span, causal ? "window must be a positive whole number of keys"
+                                                 : "a sliding window needs causal = true");
+        return verr();
+    }
     IrSize shp[4];
     memcpy(shp, q->shape, sizeof shp);
     shp[q->rank - 1] = v->shape[2];

@@ -29,6 +29,7 @@ typedef struct MSema {
     Binding         *env;
     const char      *layer_var;
     int              layer;      /* the current repeat index, -1 outside */
+    bool            *dim_used;   /* per --dim option: did a dim/let statement take it */
 } MSema;
 
 Val  verr(void);
@@ -40,7 +41,7 @@ bool eval_int(MSema *S, const Ast *x, int64_t *out, IrSize *sz);
 IrTensor *new_temp(MSema *S, Span sp, DType dt, int rank, const IrSize *shape);
 bool same_shape(const IrTensor *a, const IrTensor *b);
 const char *shape_str(MSema *S, const IrTensor *t);
-Val  model_tensor_binary(MSema *S, const Ast *x, Val a);
+Val  model_tensor_binary(MSema *S, const Ast *x, Val a, Val b, bool swapped);
 Val  eval_call(MSema *S, const Ast *x, unsigned helpers);
 Val  model_builtin(MSema *S, const Ast *x);   /* model_builtins.c */
 IrGraph *model_lower(UeajCtx *ctx, const Program *p, cJSON *config, const ModelOptions *opt);

@@ -215,7 +215,7 @@ shape:
 
 dtype_opt:
     %empty                   { $$ = NULL; }
-  | ':' IDENT                { $$ = $2; }
+  | ':' IDENT                { $$ = $2; @$ = @2; }
   ;
 
 /* load_opt -> '=' 'load' expr [shape] { NAME '(' args ')' } */

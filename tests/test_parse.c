@@ -277,7 +277,7 @@ START_TEST(model_statements)
     Ast *w = p->items.v[3];
     ck_assert_int_eq(w->args.n, 2);
     ck_assert_str_eq(w->dtype, "bf16");
-    CHECK_SPAN(w->dtype_span, 4, 19, 24);   /* ': bf16' */
+    CHECK_SPAN(w->dtype_span, 4, 21, 24);   /* 'bf16' */
     ck_assert_int_eq(w->load->kind, A_STR);
     ck_assert_str_eq(w->load->str, "layers.{l}.w");
     ck_assert(w->load->str_plain);
