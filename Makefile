@@ -17,7 +17,7 @@ WARN     = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wno-unused-parameter
 CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) $(SAN) -MMD -MP \
            -Icompiler -Iruntime -I$(BUILD)/gen $(CFLAGS)
-LDLIBS_ALL = $(SAN) -lcjson -ldl -lm -lpthread $(LDLIBS)
+LDLIBS_ALL = $(SAN) -lcjson -lpcre2-8 -lcurl -ldl -lm -lpthread $(LDLIBS)
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt -lm -pthread)
 ifeq ($(V),1)
 Q =
