@@ -139,7 +139,7 @@ bool diag_too_many(const UeajCtx *ctx) { return ctx->nerrors >= DIAG_MAX_ERRORS;
 int ueaj_error_count(const UeajCtx *ctx) { return ctx->nerrors; }
 
 /* Maps a span in a slice source to the outermost source. */
-static Span span_root(Span s)
+Span span_root(Span s)
 {
     while (s.src && s.src->parent) {
         const Source *p = s.src->parent;

@@ -131,9 +131,10 @@ static void kernel_comment(Buf *b, const IrGraph *g, const IrNode *n)
     }
     if (n->origin) { buf_puts(b, "\n *     from: "); emit_comment_text(b, n->origin); }
     if (n->span.src) {
+        Span s = span_root(n->span); /* a ueajsum string inside a model file: the file position */
         buf_puts(b, "\n *     at ");
-        emit_comment_text(b, n->span.src->name);
-        buf_printf(b, ":%d:%d", n->span.line, n->span.col);
+        emit_comment_text(b, s.src->name);
+        buf_printf(b, ":%d:%d", s.line, s.col);
     }
     buf_printf(b, "\n *     %s %s", n->out->name, n->accumulate ? "+=" : "=");
     for (int k = 0; k < n->nin; k++)
@@ -150,8 +151,87 @@ static void emit_dyn_locals(Buf *b, const IrGraph *g)
     for (int i = 0; i < g->ndyn; i++) buf_line(b, "const int64_t D%d = dyn[%d]; /* %s */", i, i, g->dyn_names[i]);
 }
 
+static int64_t size_guess(IrSize s) { return s.dyn >= 0 ? 512 : s.c; }
+
+/* The operand a two-operand contraction should stream in memory order (the
+ * weight of a projection), or -1 when the plain schedule applies.  The
+ * streamed schedule accumulates straight into the output, so it needs an
+ * output in the accumulation dtype, no variance division and no '+=' term;
+ * the weight's last letter must be an output letter (the contiguous run the
+ * innermost loop walks) and the weight must have no repeated letter. */
+static int stream_operand(const IrNode *n)
+{
+    if (n->nin != 2 || n->has_scale || n->accumulate || n->out->dtype != n->acc) return -1;
+    int64_t sz[2];
+    for (int k = 0; k < 2; k++) {
+        sz[k] = 1;
+        for (int a = 0; a < n->in[k]->rank; a++) sz[k] *= size_guess(n->in[k]->shape[a]);
+    }
+    /* the weight: the parameter, if exactly one operand is one; else the larger */
+    bool p0 = n->in[0]->kind == TEN_PARAM, p1 = n->in[1]->kind == TEN_PARAM;
+    int w = p0 != p1 ? (p1 ? 1 : 0) : sz[1] >= sz[0] ? 1 : 0;
+    const char *L = n->in_letters[w];
+    size_t len = strlen(L);
+    if (len == 0 || !strchr(n->out_letters, L[len - 1])) return -1;
+    for (size_t i = 0; i < len; i++)
+        if (strchr(L + i + 1, L[i])) return -1;
+    if (n->in[w]->shape[len - 1].dyn < 0 && n->in[w]->shape[len - 1].c == 1) return -1;
+    return w;
+}
+
+/* The streamed schedule (GEMV/GEMM-like projections):
+ *     out = -0
+ *     for the weight's letters but its last (in its memory order):
+ *         for the other letters (e.g. the token n):
+ *             for the weight's last letter c:  out[.., c] += x[..] * w[.., c]
+ * The weight is read once, in order (decode is bound by its bandwidth), the
+ * innermost loop is contiguous in the weight and the output (it
+ * vectorises), and every output element sums its products in the same order
+ * as the plain schedule, so both give bit-identical results. */
+static void emit_contract_stream(UeajCtx *ctx, Buf *b, const Dialect *d, const IrNode *n, int w)
+{
+    const char *L = n->in_letters[w];
+    int len = (int)strlen(L);
+    char order[2 * IR_MAX_RANK + 1];
+    int no = 0;
+    for (int i = 0; i < len - 1; i++) order[no++] = L[i];
+    const char *others[2] = {n->out_letters, n->in_letters[1 - w]};
+    for (int q = 0; q < 2; q++)
+        for (const char *p = others[q]; *p; p++)
+            if (!strchr(L, *p) && !memchr(order, *p, (size_t)no)) order[no++] = *p;
+    order[no++] = L[len - 1];
+    order[no] = 0;
+    const char *total = emit_numel_str(ctx, n->out, 0, n->out->rank);
+    const char *ext0[1] = {total};
+    d->open_parallel(b, "o", ext0, 1);
+    buf_line(b, "out[i_o] = %s; /* -0, the identity of + */", n->acc == DT_F64 ? "-0.0" : "-0.0f");
+    d->close_parallel(b, 1);
+    for (int i = 0; i < no; i++) {
+        char e[64];
+        snprintf(e, sizeof e, "%s", emit_size_str(ctx, n->lsize[(unsigned char)order[i]]));
+        buf_open(b, "for (int64_t i_%c = 0; i_%c < %s; i_%c++) {", order[i], order[i], e, order[i]);
+    }
+    Buf idx, xi, wi;
+    buf_init(&idx);
+    buf_init(&xi);
+    buf_init(&wi);
+    index_expr(&idx, n->out, n->out_letters, n);
+    index_expr(&xi, n->in[1 - w], n->in_letters[1 - w], n);
+    index_expr(&wi, n->in[w], L, n);
+    const char *cast = n->acc == DT_F64 ? "(double)" : "";
+    buf_line(b, "out[%s] += %sld_%s(a%d[%s]) * %sld_%s(a%d[%s]);", idx.p, n->in[1 - w]->dtype == DT_F64 ? "" : cast,
+             dtype_name(n->in[1 - w]->dtype), 1 - w, xi.p, n->in[w]->dtype == DT_F64 ? "" : cast,
+             dtype_name(n->in[w]->dtype), w, wi.p);
+    buf_free(&idx);
+    buf_free(&xi);
+    buf_free(&wi);
+    for (int i = 0; i < no; i++) buf_close(b, "}");
+}
+
 static void emit_contract(UeajCtx *ctx, Buf *b, const Dialect *d, const IrGraph *g, const IrNode *n)
 {
+    int w = stream_operand(n);
+    if (w >= 0) { emit_contract_stream(ctx, b, d, n, w); return; }
     const char *acct = d->type_name(n->acc);
     /* the summed letters: in some operand, not in the output; first-appearance order */
     char red[128];

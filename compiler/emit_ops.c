@@ -122,9 +122,11 @@ static void emit_attention(UeajCtx *ctx, Buf *b, const Dialect *d, const IrNode 
     buf_init(&sc);
     emit_float_lit(&sc, n->fattr[0], DT_F32);
     row_loop(ctx, b, d, "n", N);
-    if (strcmp(N, M) == 0) buf_line(b, "const int64_t qpos = i_n;");
+    if (n->nin == 4) buf_line(b, "const int64_t qpos = a3[i_n]; /* the query's position among the keys */");
+    else if (strcmp(N, M) == 0) buf_line(b, "const int64_t qpos = i_n;");
     else buf_line(b, "const int64_t qpos = i_n + (%s - %s); /* queries are the last %s of %s keys */", M, N, N, M);
-    if (n->iattr[0]) buf_line(b, "const int64_t hi = qpos + 1; /* causal: keys 0..qpos */");
+    if (n->iattr[0] && n->nin == 4) buf_line(b, "const int64_t hi = qpos + 1 < %s ? qpos + 1 : %s; /* causal: keys 0..qpos */", M, M);
+    else if (n->iattr[0]) buf_line(b, "const int64_t hi = qpos + 1; /* causal: keys 0..qpos */");
     else buf_line(b, "const int64_t hi = %s;", M);
     if (n->iattr[1] > 0)
         buf_line(b, "const int64_t lo = hi > %d ? hi - %d : 0; /* sliding window of %d keys */", n->iattr[1],
@@ -208,10 +210,23 @@ static void emit_reduce(UeajCtx *ctx, Buf *b, const Dialect *d, const IrNode *n)
     d->close_parallel(b, 1);
 }
 
+static void emit_cache_write(UeajCtx *ctx, Buf *b, const Dialect *d, const IrNode *n)
+{
+    const IrTensor *c = n->out, *x = n->in[0];
+    const char *N = emit_size_str(ctx, x->shape[0]), *C = emit_size_str(ctx, c->shape[0]);
+    const char *row = emit_numel_str(ctx, c, 1, c->rank);
+    row_loop(ctx, b, d, "n", N);
+    buf_line(b, "const int64_t p = a1[i_n];");
+    buf_line(b, "if (p < 0 || p >= %s) continue; /* the runtime checks positions; never write outside the cache */", C);
+    buf_line(b, "for (int64_t i = 0; i < %s; i++) out[p * %s + i] = st_%s(ld_%s(a0[i_n * %s + i]));", row, row,
+             dtype_name(c->dtype), ld(x), row);
+    d->close_parallel(b, 1);
+}
+
 void emit_builtin(UeajCtx *ctx, Buf *b, const Dialect *d, const IrGraph *g, const IrNode *n)
 {
     (void)g;
-    UEAJ_ASSERT(n->out->dtype == DT_F32);
+    UEAJ_ASSERT(n->out->dtype == DT_F32 || n->op == OP_CACHE_WRITE);
     switch (n->op) {
     case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_MULC:
     case OP_SILU: case OP_RELU: case OP_GELU: case OP_EXP: case OP_NEG:
@@ -223,6 +238,7 @@ void emit_builtin(UeajCtx *ctx, Buf *b, const Dialect *d, const IrGraph *g, cons
     case OP_EMBED: emit_embed(ctx, b, d, n); break;
     case OP_SOFTMAX: emit_softmax(ctx, b, d, n); break;
     case OP_SUM: case OP_MEAN: case OP_MAX: emit_reduce(ctx, b, d, n); break;
+    case OP_CACHE_WRITE: emit_cache_write(ctx, b, d, n); break;
     default: ueaj_unreachable();
     }
 }

@@ -85,6 +85,7 @@ Source *source_new(UeajCtx *ctx, const char *name, const char *text, size_t len)
 Source *source_slice(UeajCtx *ctx, const Source *parent, int line, int col,
                      const char *text, size_t len);
 Span    span_join(Span a, Span b);
+Span    span_root(Span s);   /* a span in a slice source, in its file's coordinates */
 const char *span_text(UeajCtx *ctx, Span s);    /* the source text of a one-line span */
 Diag   *diag_error(UeajCtx *ctx, Span span, const char *fmt, ...) UEAJ_PRINTF(3, 4);
 Diag   *diag_warning(UeajCtx *ctx, Span span, const char *fmt, ...) UEAJ_PRINTF(3, 4);
@@ -261,7 +262,10 @@ typedef struct IrTensor {
  *   ROPE      in0 [n, .., k] rotated by positions in1 [n] (half-split);
  *             the inverse frequencies are compile-time constants (rope table)
  *   ATTENTION in0 q [n, H, k], in1 k [m, Hkv, k], in2 v [m, Hkv, v] -> [n, H, v];
- *             iattr[0] causal, iattr[1] window (0 none); fattr[0] scale
+ *             iattr[0] causal, iattr[1] window (0 none); fattr[0] scale;
+ *             optional in3 pos [n] (i32): query i sits at key position pos[i]
+ *             (else the queries are the last n of the m positions)
+ *   CACHE_WRITE out = a state [C, ..] written in place: out[in1[i]] = in0[i]
  *   EMBED     in0 table [V, d], in1 ids [n] -> [n, d]
  *   SOFTMAX   over the last axis
  *   SUM MEAN MAX  reductions over the last axis: [.., d] -> [..] */
@@ -280,12 +284,13 @@ typedef struct IrTensor {
     X(NEG, "neg", 1)                \
     X(RMSNORM, "rms_norm", -1)       \
     X(ROPE, "rope", 2)              \
-    X(ATTENTION, "attention", 3)    \
+    X(ATTENTION, "attention", -1)    \
     X(EMBED, "embedding", 2)        \
     X(SOFTMAX, "softmax", 1)        \
     X(SUM, "sum", 1)                \
     X(MEAN, "mean", 1)              \
-    X(MAX, "max", 1)
+    X(MAX, "max", 1)             \
+    X(CACHE_WRITE, "cache_write", 2)
 
 enum { RMSNORM_HF, RMSNORM_CENTERED, RMSNORM_UNCENTERED, RMSNORM_NONE };
 

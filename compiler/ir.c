@@ -185,6 +185,8 @@ int ir_verify(UeajCtx *ctx, const IrGraph *g, const char *after)
         }
         CHECK(ir_op_arity(n->op) < 0 || n->nin == ir_op_arity(n->op), "%s with %d operands", ir_op_name(n->op), n->nin);
         if (n->op == OP_RMSNORM) CHECK(n->nin == 1 || n->nin == 2, "rms_norm with %d operands", n->nin);
+        if (n->op == OP_ATTENTION) CHECK(n->nin == 3 || n->nin == 4, "attention with %d operands", n->nin);
+        if (n->op == OP_CACHE_WRITE) CHECK(n->out->kind == TEN_STATE, "cache_write into a non-state tensor");
         if (n->op != OP_CONTRACT && n->op != OP_CAST && after)
             CHECK(n->out->shape_known, "output of %s has no shape", ir_op_name(n->op));
         if (typed) {

@@ -219,7 +219,7 @@ static Val b_rope(MSema *S, const Ast *x)
 
 static Val b_attention(MSema *S, const Ast *x)
 {
-    static const char *const kw[] = {"causal", "window", "scale", NULL};
+    static const char *const kw[] = {"causal", "window", "scale", "pos", NULL};
     Args a;
     if (!split_args(S, x, &a, 3, 3, kw)) return verr();
     IrTensor *q = tensor_arg(S, a.pos[0]), *k = tensor_arg(S, a.pos[1]), *v = tensor_arg(S, a.pos[2]);
@@ -257,14 +257,25 @@ static Val b_attention(MSema *S, const Ast *x)
                                                  : "a sliding window needs causal = true");
         return verr();
     }
+    IrTensor *pos = NULL;
+    if (a.kw[3]) {
+        pos = tensor_arg(S, a.kw[3]);
+        if (!pos) return verr();
+        if (pos->rank != 1 || pos->dtype != DT_I32 || !size_eq(pos->shape[0], q->shape[0])) {
+            diag_error(S->ctx, a.kw[3]->span, "pos must be i32 [n] (one position per query); it is %s %s",
+                       dtype_name(pos->dtype), shape_str(S, pos));
+            return verr();
+        }
+    }
     IrSize shp[4];
     memcpy(shp, q->shape, sizeof shp);
     shp[q->rank - 1] = v->shape[2];
     IrTensor *o = new_temp(S, x->span, DT_F32, q->rank, shp);
-    IrNode *n = node(S, OP_ATTENTION, o, 3, x);
+    IrNode *n = node(S, OP_ATTENTION, o, pos ? 4 : 3, x);
     n->in[0] = q;
     n->in[1] = k;
     n->in[2] = v;
+    if (pos) n->in[3] = pos;
     n->iattr[0] = causal != 0;
     n->iattr[1] = (int)window;
     n->fattr[0] = scale;
@@ -302,8 +313,39 @@ static Val reduce(MSema *S, const Ast *x, OpKind op)
     return vtensor(o);
 }
 
+/* cache_write(cache, x, pos): cache [C, ..] is a state; row pos[i] := x[i].
+ * Returns the cache, so that `kc = cache_write(kc, k, pos)` reads naturally. */
+static Val b_cache_write(MSema *S, const Ast *x)
+{
+    Args a;
+    if (!split_args(S, x, &a, 3, 3, NULL)) return verr();
+    IrTensor *c = tensor_arg(S, a.pos[0]), *v = tensor_arg(S, a.pos[1]), *p = tensor_arg(S, a.pos[2]);
+    if (!c || !v || !p) return verr();
+    if (c->kind != TEN_STATE) {
+        diag_error(S->ctx, a.pos[0]->span, "cache_write writes into a state tensor (declare it with 'state')");
+        return verr();
+    }
+    bool ok = c->rank == v->rank && c->rank >= 1;
+    for (int i = 1; ok && i < c->rank; i++) ok = size_eq(c->shape[i], v->shape[i]);
+    if (!ok) {
+        diag_error(S->ctx, x->span, "cache %s and rows %s must agree after the first axis", shape_str(S, c),
+                   shape_str(S, v));
+        return verr();
+    }
+    if (p->rank != 1 || p->dtype != DT_I32 || !size_eq(p->shape[0], v->shape[0])) {
+        diag_error(S->ctx, a.pos[2]->span, "positions must be i32 [%s]; they are %s %s",
+                   v->shape[0].dyn >= 0 ? S->g->dyn_names[v->shape[0].dyn] : "n", dtype_name(p->dtype), shape_str(S, p));
+        return verr();
+    }
+    IrNode *n = node(S, OP_CACHE_WRITE, c, 2, x);
+    n->in[0] = v;
+    n->in[1] = p;
+    return vtensor(c);
+}
+
 Val model_builtin(MSema *S, const Ast *x)
 {
+    if (!strcmp(x->name, "cache_write")) return b_cache_write(S, x);
     if (!strcmp(x->name, "sum")) return reduce(S, x, OP_SUM);
     if (!strcmp(x->name, "mean")) return reduce(S, x, OP_MEAN);
     if (!strcmp(x->name, "max")) return reduce(S, x, OP_MAX);

@@ -6,9 +6,10 @@
  * KEY.log.  The compiler runs with fork/exec (no shell, so no quoting
  * issues with odd cache paths); outputs go to temporary names first and
  * are renamed into place, so concurrent runs and crashes are safe.
- * Flags: -O2 -std=c11 -ffp-contract=off (no FMA contraction: results are
- * the same on every x86-64 machine and match the float64 reference's
- * expectations of one rounding per operation).
+ * Flags: -O3 -march=native -std=c11 -ffp-contract=off.  No FMA contraction
+ * and no -ffast-math: every product and sum is rounded as written, so
+ * vectorisation (which only runs independent output elements side by side)
+ * never changes a result, and results are the same on every x86-64 CPU.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -22,7 +23,29 @@
 #include <unistd.h>
 #include "jit_c.h"
 
-static const char *const CFLAGS[] = {"-O2", "-std=c11", "-ffp-contract=off", "-fPIC", "-shared", "-w", NULL};
+static const char *const CFLAGS[] = {"-O3", "-march=native", "-std=c11", "-ffp-contract=off", "-fPIC", "-shared", "-w",
+                                     NULL};
+
+/* -march=native objects run only on CPUs like this one: the cache key
+ * includes the CPU's model name and feature flags. */
+static void cpu_identity(char *out, size_t outlen)
+{
+    out[0] = 0;
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f) return;
+    char line[8192];
+    int got = 0;
+    size_t used = 0;
+    while (got < 2 && fgets(line, sizeof line, f)) {
+        if (strncmp(line, "model name", 10) && strncmp(line, "flags", 5)) continue;
+        size_t n = strlen(line);
+        if (used + n >= outlen) break;
+        memcpy(out + used, line, n + 1);
+        used += n;
+        got++;
+    }
+    fclose(f);
+}
 
 static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
 {
@@ -169,6 +192,9 @@ int jit_c_load(const char *source, const char *cache_dir, const char *cc, int ve
     h = fnv1a(h, cc, strlen(cc) + 1);
     for (int i = 0; CFLAGS[i]; i++) h = fnv1a(h, CFLAGS[i], strlen(CFLAGS[i]) + 1);
     h = fnv1a(h, ident, strlen(ident) + 1);
+    char cpu[16384];
+    cpu_identity(cpu, sizeof cpu);
+    h = fnv1a(h, cpu, strlen(cpu) + 1);
     char c_path[4200], log_path[4200];
     snprintf(c_path, sizeof c_path, "%s/%016llx.c", dir, (unsigned long long)h);
     snprintf(m->so_path, sizeof m->so_path, "%s/%016llx.so", dir, (unsigned long long)h);

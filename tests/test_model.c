@@ -283,9 +283,10 @@ START_TEST(llama_tiny_params)
     ck_assert_int_eq(h->load_perm[0], 1);
     ck_assert_int_eq(h->load_perm[1], 0);
 
-    /* inputs and the output: n is a run-time dim */
-    ck_assert_int_eq(g->ndyn, 1);
+    /* inputs and the output: n (tokens in a call) and C (the KV cache length) are run-time dims */
+    ck_assert_int_eq(g->ndyn, 2);
     ck_assert_str_eq(g->dyn_names[0], "n");
+    ck_assert_str_eq(g->dyn_names[1], "C");
     ck_assert_int_eq(count_kind(g, TEN_INPUT), 2);
     IrTensor *tok = must_find(g, "tokens"), *pos = must_find(g, "pos");
     ck_assert_int_eq(tok->kind, TEN_INPUT);
@@ -331,13 +332,21 @@ START_TEST(llama_tiny_nodes)
         ck_assert_int_eq(a->iattr[1], 0);
         ck_assert_double_eq_tol(a->fattr[0], 0.25, 1e-15);
         CHECK_SHAPE(g, a->in[0], "[n, 2, 2, 16]");
-        CHECK_SHAPE(g, a->in[1], "[n, 2, 16]");
-        CHECK_SHAPE(g, a->in[2], "[n, 2, 16]");
+        CHECK_SHAPE(g, a->in[1], "[C, 2, 16]");
+        CHECK_SHAPE(g, a->in[2], "[C, 2, 16]");
         CHECK_SHAPE(g, a->out, "[n, 2, 2, 16]");
-        /* its inputs are rope outputs (q, k) and the v projection */
+        /* q comes from rope; k and v are the layer's caches, written by cache_write
+         * from the rope'd keys and the v projection at positions pos */
+        ck_assert_int_eq(a->nin, 4);
+        ck_assert_str_eq(a->in[3]->name, "pos");
         ck_assert_int_eq(producer(g, a->in[0])->op, OP_ROPE);
-        ck_assert_int_eq(producer(g, a->in[1])->op, OP_ROPE);
-        ck_assert_int_eq(producer(g, a->in[2])->op, OP_CONTRACT);
+        ck_assert_int_eq(a->in[1]->kind, TEN_STATE);
+        ck_assert_int_eq(a->in[2]->kind, TEN_STATE);
+        IrNode *wk = producer(g, a->in[1]), *wv = producer(g, a->in[2]);
+        ck_assert_int_eq(wk->op, OP_CACHE_WRITE);
+        ck_assert_int_eq(wv->op, OP_CACHE_WRITE);
+        ck_assert_int_eq(producer(g, wk->in[0])->op, OP_ROPE);
+        ck_assert_int_eq(producer(g, wv->in[0])->op, OP_CONTRACT);
     }
     /* the q projection: letters from the ueajsum string, wq of layer 1 */
     IrNode *q1 = producer(g, must_find(g, "q.1"));
@@ -494,7 +503,8 @@ START_TEST(dims_override_runtime)
     char *cfg = slurp("models/tiny-llama.json");
     Low L = lower_llama(cfg, "n=5");
     free(cfg);
-    ck_assert_int_eq(L.g->ndyn, 0);
+    ck_assert_int_eq(L.g->ndyn, 1); /* C, the cache length, stays a run-time dim */
+    ck_assert_str_eq(L.g->dyn_names[0], "C");
     CHECK_SHAPE(L.g, must_find(L.g, "tokens"), "[5]");
     CHECK_SHAPE(L.g, must_find(L.g, "logits"), "[5, 256]");
     ck_assert_int_eq(run_passes(L.ctx, L.g, NULL, NULL), 0);

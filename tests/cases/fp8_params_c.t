@@ -106,13 +106,14 @@ typedef struct ueaj_plan_tensor {
  *     out = x0:f32, w_1:f8e4m3 -> f32, accumulate f32 */
 static void k0(const float *restrict a0, const uint8_t *restrict a1, float *restrict out)
 {
-    for (int64_t i_i = 0; i_i < 2; i_i++) {
-        for (int64_t i_k = 0; i_k < 4; i_k++) {
-            float acc = -0.0f; /* -0, the identity of +: keeps the sign of a lone -0 */
-            for (int64_t i_j = 0; i_j < 3; i_j++) {
-                acc += ld_f32(a0[i_i * 3 + i_j]) * ld_f8e4m3(a1[i_j * 4 + i_k]);
+    for (int64_t i_o = 0; i_o < 8; i_o++) {
+        out[i_o] = -0.0f; /* -0, the identity of + */
+    }
+    for (int64_t i_j = 0; i_j < 3; i_j++) {
+        for (int64_t i_i = 0; i_i < 2; i_i++) {
+            for (int64_t i_k = 0; i_k < 4; i_k++) {
+                out[i_i * 4 + i_k] += ld_f32(a0[i_i * 3 + i_j]) * ld_f8e4m3(a1[i_j * 4 + i_k]);
             }
-            out[i_i * 4 + i_k] = st_f32(acc);
         }
     }
 }

@@ -109,13 +109,14 @@ static void k0(const int64_t *dyn, const float *restrict a0, const uint16_t *res
     const int64_t D0 = dyn[0]; /* i */
     const int64_t D1 = dyn[1]; /* j */
     const int64_t D2 = dyn[2]; /* k */
-    for (int64_t i_i = 0; i_i < D0; i_i++) {
-        for (int64_t i_k = 0; i_k < D2; i_k++) {
-            float acc = -0.0f; /* -0, the identity of +: keeps the sign of a lone -0 */
-            for (int64_t i_j = 0; i_j < D1; i_j++) {
-                acc += ld_f32(a0[i_i * D1 + i_j]) * ld_bf16(a1[i_j * D2 + i_k]);
+    for (int64_t i_o = 0; i_o < D0 * D2; i_o++) {
+        out[i_o] = -0.0f; /* -0, the identity of + */
+    }
+    for (int64_t i_j = 0; i_j < D1; i_j++) {
+        for (int64_t i_i = 0; i_i < D0; i_i++) {
+            for (int64_t i_k = 0; i_k < D2; i_k++) {
+                out[i_i * D2 + i_k] += ld_f32(a0[i_i * D1 + i_j]) * ld_bf16(a1[i_j * D2 + i_k]);
             }
-            out[i_i * D2 + i_k] = st_f32(acc);
         }
     }
 }

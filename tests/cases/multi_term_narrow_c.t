@@ -108,13 +108,14 @@ typedef struct ueaj_plan_tensor {
  *     t4 = x0:f32, w:bf16 -> f32, accumulate f32 */
 static void k0(const float *restrict a0, const uint16_t *restrict a1, float *restrict out)
 {
-    for (int64_t i_i = 0; i_i < 2; i_i++) {
-        for (int64_t i_k = 0; i_k < 4; i_k++) {
-            float acc = -0.0f; /* -0, the identity of +: keeps the sign of a lone -0 */
-            for (int64_t i_j = 0; i_j < 3; i_j++) {
-                acc += ld_f32(a0[i_i * 3 + i_j]) * ld_bf16(a1[i_j * 4 + i_k]);
+    for (int64_t i_o = 0; i_o < 8; i_o++) {
+        out[i_o] = -0.0f; /* -0, the identity of + */
+    }
+    for (int64_t i_j = 0; i_j < 3; i_j++) {
+        for (int64_t i_i = 0; i_i < 2; i_i++) {
+            for (int64_t i_k = 0; i_k < 4; i_k++) {
+                out[i_i * 4 + i_k] += ld_f32(a0[i_i * 3 + i_j]) * ld_bf16(a1[i_j * 4 + i_k]);
             }
-            out[i_i * 4 + i_k] = st_f32(acc);
         }
     }
 }
