@@ -38,7 +38,7 @@ static char *read_file(const char *path, size_t *len)
 }
 
 /* config.json with the position of a syntax error. */
-static cJSON *read_config(UeajCtx *ctx, const char *path)
+cJSON *model_read_config(UeajCtx *ctx, const char *path)
 {
     size_t len;
     char *text = read_file(path, &len);
@@ -91,7 +91,7 @@ static int has_suffix(const char *s, const char *suf)
  * view the checkpoint tensor with load_shape, apply the permutation, then
  * (implicitly) reshape to the declared shape, converting to the storage
  * dtype with one rounding.  Every mismatch names the file and the tensor. */
-static int load_param(const IrTensor *t, const SafeTensors *st, void *dst, const char *path)
+int model_load_param(const IrTensor *t, const SafeTensors *st, void *dst, const char *path)
 {
     const HostTensor *h = tio_st_find(st, t->load_name);
     if (!h) { fprintf(stderr, "%s: error: no tensor '%s' (needed by parameter %s)\n", path, t->load_name, t->name); return -1; }
@@ -218,7 +218,7 @@ static int model_run(UeajCtx *ctx, IrGraph *g, const char *csrc, const ModelOpti
         if (t->kind == TEN_OUTPUT && !out) out = t;
         if (t->kind == TEN_PARAM && st) {
             if (!t->load_name) { fprintf(stderr, "ueajc: error: parameter %s has no 'load' mapping\n", t->name); goto done; }
-            if (load_param(t, st, bufs[i], o->weights) != 0) goto done;
+            if (model_load_param(t, st, bufs[i], o->weights) != 0) goto done;
             total_param += (size_t)cnt;
         } else if (t->kind == TEN_PARAM) {
             double *v = malloc(sizeof(double) * (size_t)(cnt ? cnt : 1));
@@ -327,7 +327,7 @@ int ueaj_model_main(const ModelOptions *o)
         status = 0;
         goto out;
     }
-    if (o->config && !(config = read_config(ctx, o->config))) goto out;
+    if (o->config && !(config = model_read_config(ctx, o->config))) goto out;
     IrGraph *g = model_lower(ctx, p, config, o);
     if (!g) goto out;
     const char *stop = NULL;

@@ -45,5 +45,9 @@ Val  model_tensor_binary(MSema *S, const Ast *x, Val a, Val b, bool swapped);
 Val  eval_call(MSema *S, const Ast *x, unsigned helpers);
 Val  model_builtin(MSema *S, const Ast *x);   /* model_builtins.c */
 IrGraph *model_lower(UeajCtx *ctx, const Program *p, cJSON *config, const ModelOptions *opt);
+/* model_driver.c */
+cJSON *model_read_config(UeajCtx *ctx, const char *path);     /* errors as diagnostics (file:line:col) */
+struct SafeTensors;
+int    model_load_param(const IrTensor *t, const struct SafeTensors *st, void *dst, const char *path);
 
 #endif

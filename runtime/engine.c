@@ -1,0 +1,224 @@
+/* engine.c - compile a generative model file once, then run it call by call.
+ *
+ * engine_new(): parse and lower the model file with config.json (the
+ * compiler), run the passes, emit C, compile it through the JIT cache,
+ * allocate one buffer per tensor (run-time dims at their largest: n =
+ * max_batch tokens, C = ctx_len), load every parameter from the checkpoint
+ * by the model file's mapping, and zero the state (the KV cache).
+ * engine_forward(): set tokens/pos, call the generated entry point with the
+ * actual n, return the logits.  Buffers whose leading axis is n are laid
+ * out row-major, so a call with fewer tokens uses a prefix of them.
+ *
+ * The compilation context (and so the IR) lives as long as the engine.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "dialect.h"
+#include "engine.h"
+#include "init.h"
+#include "jit_c.h"
+#include "model_sema.h"
+#include "tensorio.h"
+
+struct Engine {
+    UeajCtx    *ctx;
+    IrGraph    *g;
+    JitModule   jm;
+    void      **bufs;
+    int64_t     dyn[16];
+    int         dim_n, dim_c;        /* indices of the run-time dims n and C */
+    IrTensor   *tokens, *pos, *logits;
+    int64_t     vocab, ctx_len, max_batch;
+    size_t      weight_bytes;
+    cJSON      *config;
+};
+
+static IrTensor *find_tensor(IrGraph *g, const char *name, TenKind k)
+{
+    for (int i = 0; i < g->tensors.n; i++) {
+        IrTensor *t = g->tensors.v[i];
+        if (t->kind == k && (!name || !strcmp(t->name, name))) return t;
+    }
+    return NULL;
+}
+
+static int64_t size_of(const Engine *e, IrSize s) { return s.dyn >= 0 ? e->dyn[s.dyn] : s.c; }
+
+static int has_suffix(const char *s, const char *suf)
+{
+    size_t n = strlen(s), m = strlen(suf);
+    return n >= m && strcmp(s + n - m, suf) == 0;
+}
+
+/* The weights: one .safetensors file, or DIR/model.safetensors.
+ * (Sharded checkpoints go through runtime/checkpoint.c.) */
+static int open_weights(const char *w, SafeTensors *st, char *path, size_t pathlen, char *err, size_t errlen)
+{
+    TioError terr;
+    if (has_suffix(w, ".safetensors")) snprintf(path, pathlen, "%s", w);
+    else snprintf(path, pathlen, "%s/model.safetensors", w);
+    if (tio_st_open(path, st, &terr) != 0) {
+        snprintf(err, errlen, "%s", terr.msg);
+        return -1;
+    }
+    return 0;
+}
+
+Engine *engine_new(const EngineOptions *o, char *err, size_t errlen)
+{
+    Engine *e = calloc(1, sizeof *e);
+    if (!e) { snprintf(err, errlen, "out of memory"); return NULL; }
+    e->ctx = ueaj_ctx_new(&o->copt);
+    char *csrc = NULL;
+    SafeTensors st;
+    int st_open = 0;
+    if (!e->ctx) goto fail;
+    const Source *src = source_new(e->ctx, o->model_name, o->model_src, strlen(o->model_src));
+    Program *p = parse_model(e->ctx, src);
+    if (!p) { snprintf(err, errlen, "%s has errors", o->model_name); goto fail; }
+    if (o->config_path && !(e->config = model_read_config(e->ctx, o->config_path))) {
+        snprintf(err, errlen, "cannot use %s", o->config_path);
+        goto fail;
+    }
+    ModelOptions mo;
+    memset(&mo, 0, sizeof mo);
+    mo.path = o->model_name;
+    mo.copt = o->copt;
+    e->g = model_lower(e->ctx, p, e->config, &mo);
+    if (!e->g || run_passes(e->ctx, e->g, NULL, NULL) != 0) {
+        snprintf(err, errlen, "%s does not compile for this checkpoint", o->model_name);
+        goto fail;
+    }
+    IrGraph *g = e->g;
+    e->dim_n = e->dim_c = -1;
+    for (int i = 0; i < g->ndyn; i++) {
+        if (!strcmp(g->dyn_names[i], "n")) e->dim_n = i;
+        else if (!strcmp(g->dyn_names[i], "C")) e->dim_c = i;
+        else {
+            snprintf(err, errlen, "%s: the run-time dim '%s' is not one a generative model has (n, C)",
+                     o->model_name, g->dyn_names[i]);
+            goto fail;
+        }
+    }
+    e->tokens = find_tensor(g, "tokens", TEN_INPUT);
+    e->pos = find_tensor(g, "pos", TEN_INPUT);
+    e->logits = find_tensor(g, NULL, TEN_OUTPUT);
+    if (e->dim_n < 0 || !e->tokens || !e->pos || !e->logits || e->logits->rank != 2 || e->logits->dtype != DT_F32 ||
+        e->tokens->dtype != DT_I32 || e->pos->dtype != DT_I32) {
+        snprintf(err, errlen, "%s is not a generative model: it needs dim n = runtime, input tokens[n] : i32, "
+                              "input pos[n] : i32 and an f32 output [n, V]", o->model_name);
+        goto fail;
+    }
+    for (int i = 0; i < g->tensors.n; i++) { /* a call with fewer tokens uses a prefix of each buffer */
+        IrTensor *t = g->tensors.v[i];
+        for (int a = 1; a < t->rank; a++)
+            if (t->shape[a].dyn == e->dim_n) {
+                snprintf(err, errlen, "%s: tensor %s has the token dim n on axis %d; it must be the first axis",
+                         o->model_name, t->name, a);
+                goto fail;
+            }
+    }
+    e->max_batch = o->max_batch > 0 ? o->max_batch : 512;
+    e->ctx_len = o->ctx_len > 0 ? o->ctx_len : 4096;
+    e->dyn[e->dim_n] = e->max_batch;
+    if (e->dim_c >= 0) e->dyn[e->dim_c] = e->ctx_len;
+    e->vocab = e->logits->shape[1].c;
+
+    csrc = emit_source(e->ctx, g, &dialect_c);
+    if (jit_c_load(csrc, o->copt.cache_dir, o->copt.cc, o->verbose, &e->jm, err, errlen) != 0) goto fail;
+    char wpath[4096] = "";
+    if (o->weights) {
+        if (open_weights(o->weights, &st, wpath, sizeof wpath, err, errlen) != 0) goto fail;
+        st_open = 1;
+    }
+
+    e->bufs = calloc((size_t)g->tensors.n, sizeof *e->bufs);
+    if (!e->bufs) goto oom;
+    for (int i = 0; i < g->tensors.n; i++) {
+        IrTensor *t = g->tensors.v[i];
+        int64_t cnt = 1, shp[IR_MAX_RANK];
+        for (int a = 0; a < t->rank; a++) {
+            shp[a] = size_of(e, t->shape[a]);
+            cnt *= shp[a];
+        }
+        size_t bytes = (size_t)(cnt ? cnt : 1) * dtype_size(t->dtype);
+        e->bufs[i] = calloc(1, bytes); /* state (the KV cache) starts at zero */
+        if (!e->bufs[i]) goto oom;
+        if (t->kind != TEN_PARAM) continue;
+        e->weight_bytes += bytes;
+        if (st_open) {
+            if (!t->load_name) {
+                snprintf(err, errlen, "%s: parameter %s has no 'load' mapping", o->model_name, t->name);
+                goto fail;
+            }
+            if (model_load_param(t, &st, e->bufs[i], wpath) != 0) {
+                snprintf(err, errlen, "cannot load the weights from %s", wpath);
+                goto fail;
+            }
+        } else {
+            double *v = malloc(sizeof(double) * (size_t)(cnt ? cnt : 1));
+            if (!v) goto oom;
+            if (t->rank < 2) for (int64_t q = 0; q < cnt; q++) v[q] = 1.0;
+            else init_param_values(v, t->rank, shp, t->has_var, t->var, 0, t->name);
+            for (int64_t q = 0; q < cnt; q++) dtype_store(e->bufs[i], t->dtype, (size_t)q, v[q]);
+            free(v);
+        }
+    }
+    if (st_open) tio_st_close(&st);
+    ueaj_diag_render(e->ctx, stderr); /* warnings, if any */
+    free(csrc);
+    return e;
+oom:
+    snprintf(err, errlen, "out of memory allocating the model's buffers (context %lld, batch %lld)",
+             (long long)e->ctx_len, (long long)e->max_batch);
+fail:
+    if (e->ctx) ueaj_diag_render(e->ctx, stderr);
+    if (st_open) tio_st_close(&st);
+    free(csrc);
+    engine_free(e);
+    return NULL;
+}
+
+void engine_free(Engine *e)
+{
+    if (!e) return;
+    if (e->bufs && e->g)
+        for (int i = 0; i < e->g->tensors.n; i++) free(e->bufs[i]);
+    free(e->bufs);
+    jit_c_close(&e->jm);
+    cJSON_Delete(e->config);
+    ueaj_ctx_free(e->ctx);
+    free(e);
+}
+
+int64_t engine_vocab(const Engine *e) { return e->vocab; }
+int64_t engine_ctx_len(const Engine *e) { return e->ctx_len; }
+size_t engine_weight_bytes(const Engine *e) { return e->weight_bytes; }
+const float *engine_logits(const Engine *e) { return e->bufs[e->logits->id]; }
+
+int engine_forward(Engine *e, const int32_t *ids, int n, int64_t pos0, char *err, size_t errlen)
+{
+    if (n <= 0 || n > e->max_batch) {
+        snprintf(err, errlen, "%d tokens in one call; the engine was built for 1..%lld", n, (long long)e->max_batch);
+        return -1;
+    }
+    if (pos0 < 0 || pos0 + n > e->ctx_len) {
+        snprintf(err, errlen, "positions %lld..%lld do not fit the context of %lld tokens (-c)", (long long)pos0,
+                 (long long)(pos0 + n - 1), (long long)e->ctx_len);
+        return -1;
+    }
+    for (int i = 0; i < n; i++)
+        if (ids[i] < 0 || ids[i] >= e->vocab) {
+            snprintf(err, errlen, "token id %d is outside the vocabulary (0..%lld)", ids[i], (long long)e->vocab - 1);
+            return -1;
+        }
+    int32_t *tok = e->bufs[e->tokens->id], *pos = e->bufs[e->pos->id];
+    for (int i = 0; i < n; i++) { tok[i] = ids[i]; pos[i] = (int32_t)(pos0 + i); }
+    int64_t dyn[16];
+    memcpy(dyn, e->dyn, sizeof dyn);
+    dyn[e->dim_n] = n;
+    e->jm.forward(e->bufs, dyn);
+    return 0;
+}

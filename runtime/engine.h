@@ -1,0 +1,47 @@
+/* engine.h - a compiled generative model with its weights and KV cache.
+ *
+ * The engine knows nothing about LLaMA.  It runs any model file that
+ * follows the generative contract:
+ *     dim n = runtime, dim C = runtime      tokens in this call, cache length
+ *     input tokens[n] : i32, input pos[n] : i32
+ *     output logits[n, V] : f32             (the first output)
+ * with its state (the KV cache) kept between calls.  Prefill passes the
+ * whole prompt in one call; decoding passes one token per call.
+ */
+#ifndef UEAJ_ENGINE_H
+#define UEAJ_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "ueajc.h"
+
+typedef struct Engine Engine;
+
+typedef struct EngineOptions {
+    const char *model_src;    /* the model file's text (e.g. the embedded llama.ue) */
+    const char *model_name;   /* its name in diagnostics ("models/llama.ue") */
+    const char *config_path;  /* config.json, bound as config.* */
+    const char *weights;      /* a directory (HF layout) or one .safetensors file; NULL: seed init */
+    int64_t     ctx_len;      /* C: the KV cache length */
+    int64_t     max_batch;    /* the most tokens one call may pass (prefill) */
+    int         threads;      /* 0: all cores */
+    int         verbose;
+    UeajOptions copt;
+} EngineOptions;
+
+/* Compiles (through the cache), allocates, loads the weights.  NULL on
+ * failure with diagnostics already printed to stderr and a summary in err. */
+Engine *engine_new(const EngineOptions *o, char *err, size_t errlen);
+void    engine_free(Engine *e);
+
+int64_t engine_vocab(const Engine *e);
+int64_t engine_ctx_len(const Engine *e);
+size_t  engine_weight_bytes(const Engine *e);   /* bytes of all parameters as stored */
+
+/* Runs n tokens at positions pos0..pos0+n-1 (0 < n <= max_batch,
+ * pos0 + n <= ctx_len); the logits of every token are then at
+ * engine_logits(e) [n, V].  Returns 0, or -1 with a message. */
+int          engine_forward(Engine *e, const int32_t *ids, int n, int64_t pos0, char *err, size_t errlen);
+const float *engine_logits(const Engine *e);
+
+#endif
