@@ -20,6 +20,11 @@ struct Dialect {
      * defining int64_t i_<letter> for each; close them again. */
     void (*open_parallel)(Buf *b, const char *letters, const char *const *ext, int n);
     void (*close_parallel)(Buf *b, int n);
+    /* Split the range [0, extent) of one loop among the threads: defines
+     * int64_t lo_<letter>, hi_<letter> for the calling thread; everything up
+     * to split_close runs once per thread with its own range. */
+    void (*split_open)(Buf *b, char letter, const char *extent);
+    void (*split_close)(Buf *b);
 };
 
 void emit_comment_text(Buf *b, const char *s);

@@ -30,6 +30,22 @@ static void c_close_parallel(Buf *b, int n)
     for (int a = 0; a < n; a++) buf_close(b, "}");
 }
 
+/* OpenMP when the object is built with -fopenmp (runtime/jit_c.c does);
+ * without it the region runs once with the whole range. */
+static void c_split_open(Buf *b, char letter, const char *extent)
+{
+    buf_line(b, "#pragma omp parallel");
+    buf_open(b, "{");
+    buf_line(b, "int64_t lo_%c = 0, hi_%c = %s;", letter, letter, extent);
+    buf_line(b, "#ifdef _OPENMP");
+    buf_line(b, "const int64_t nt = omp_get_num_threads(), id = omp_get_thread_num();");
+    buf_line(b, "lo_%c = %s * id / nt;", letter, extent);
+    buf_line(b, "hi_%c = %s * (id + 1) / nt;", letter, extent);
+    buf_line(b, "#endif");
+}
+
+static void c_split_close(Buf *b) { buf_close(b, "}"); }
+
 const Dialect dialect_c = {
     .name = "c",
     .prelude = tmpl_c_prelude_h,
@@ -39,4 +55,6 @@ const Dialect dialect_c = {
     .type_name = c_type_name,
     .open_parallel = c_open_parallel,
     .close_parallel = c_close_parallel,
+    .split_open = c_split_open,
+    .split_close = c_split_close,
 };

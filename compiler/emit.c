@@ -206,7 +206,17 @@ static void emit_contract_stream(UeajCtx *ctx, Buf *b, const Dialect *d, const I
     d->open_parallel(b, "o", ext0, 1);
     buf_line(b, "out[i_o] = %s; /* -0, the identity of + */", n->acc == DT_F64 ? "-0.0" : "-0.0f");
     d->close_parallel(b, 1);
+    /* threads split the weight's first output letter: each reads its own
+     * contiguous part of every weight row and writes its own outputs */
+    char par = 0;
+    for (int i = 0; i < len && !par; i++)
+        if (strchr(n->out_letters, L[i])) par = L[i];
+    d->split_open(b, par, emit_size_str(ctx, n->lsize[(unsigned char)par]));
     for (int i = 0; i < no; i++) {
+        if (order[i] == par) {
+            buf_open(b, "for (int64_t i_%c = lo_%c; i_%c < hi_%c; i_%c++) {", par, par, par, par, par);
+            continue;
+        }
         char e[64];
         snprintf(e, sizeof e, "%s", emit_size_str(ctx, n->lsize[(unsigned char)order[i]]));
         buf_open(b, "for (int64_t i_%c = 0; i_%c < %s; i_%c++) {", order[i], order[i], e, order[i]);
@@ -226,6 +236,7 @@ static void emit_contract_stream(UeajCtx *ctx, Buf *b, const Dialect *d, const I
     buf_free(&xi);
     buf_free(&wi);
     for (int i = 0; i < no; i++) buf_close(b, "}");
+    d->split_close(b);
 }
 
 static void emit_contract(UeajCtx *ctx, Buf *b, const Dialect *d, const IrGraph *g, const IrNode *n)

@@ -128,6 +128,7 @@ Engine *engine_new(const EngineOptions *o, char *err, size_t errlen)
 
     csrc = emit_source(e->ctx, g, &dialect_c);
     if (jit_c_load(csrc, o->copt.cache_dir, o->copt.cc, o->verbose, &e->jm, err, errlen) != 0) goto fail;
+    if (e->jm.set_threads) e->jm.set_threads(o->threads);
     char wpath[4096] = "";
     if (o->weights) {
         if (open_weights(o->weights, &st, wpath, sizeof wpath, err, errlen) != 0) goto fail;

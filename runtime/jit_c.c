@@ -23,8 +23,8 @@
 #include <unistd.h>
 #include "jit_c.h"
 
-static const char *const CFLAGS[] = {"-O3", "-march=native", "-std=c11", "-ffp-contract=off", "-fPIC", "-shared", "-w",
-                                     NULL};
+static const char *const CFLAGS[] = {"-O3", "-march=native", "-fopenmp", "-std=c11", "-ffp-contract=off", "-fPIC",
+                                     "-shared", "-w", NULL};
 
 /* -march=native objects run only on CPUs like this one: the cache key
  * includes the CPU's model name and feature flags. */
@@ -213,12 +213,14 @@ int jit_c_load(const char *source, const char *cache_dir, const char *cc, int ve
     if (verbose)
         fprintf(stderr, "ueajc: C backend: %s %s%s\n", m->cache_hit ? "cache hit" : "compiled", m->so_path,
                 m->cache_hit ? "" : "");
-    m->handle = dlopen(m->so_path, RTLD_NOW | RTLD_LOCAL);
+    /* RTLD_NODELETE: an OpenMP object must stay mapped while its worker threads live */
+    m->handle = dlopen(m->so_path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
     if (!m->handle) {
         snprintf(err, errlen, "cannot load %s: %s", m->so_path, dlerror());
         return -1;
     }
     m->forward = (UeajForwardFn)dlsym(m->handle, "ueaj_forward");
+    m->set_threads = (void (*)(int))dlsym(m->handle, "ueaj_set_threads");
     if (!m->forward) {
         snprintf(err, errlen, "%s has no ueaj_forward entry point", m->so_path);
         dlclose(m->handle);

@@ -10,6 +10,7 @@ typedef void (*UeajForwardFn)(void *const *bufs, const int64_t *dyn);
 typedef struct JitModule {
     void         *handle;     /* dlopen handle */
     UeajForwardFn forward;
+    void        (*set_threads)(int n); /* NULL if the object has none */
     char          so_path[4096];
     int           cache_hit;  /* 1: the object was already in the cache */
     double        compile_ms; /* 0 on a cache hit */

@@ -11,6 +11,20 @@
 #include <stdint.h>
 #include <math.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/* The runtime sets the thread count through this (-t); 0 or less: all cores. */
+void ueaj_set_threads(int n);
+void ueaj_set_threads(int n)
+{
+#ifdef _OPENMP
+    if (n > 0) omp_set_num_threads(n);
+#else
+    (void)n;
+#endif
+}
 
 static inline float ueaj_f32_from_bits(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
 static inline uint64_t ueaj_bits_of_f64(double d) { uint64_t u; memcpy(&u, &d, 8); return u; }

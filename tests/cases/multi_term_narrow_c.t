@@ -11,6 +11,20 @@
 #include <stdint.h>
 #include <math.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/* The runtime sets the thread count through this (-t); 0 or less: all cores. */
+void ueaj_set_threads(int n);
+void ueaj_set_threads(int n)
+{
+#ifdef _OPENMP
+    if (n > 0) omp_set_num_threads(n);
+#else
+    (void)n;
+#endif
+}
 
 static inline float ueaj_f32_from_bits(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
 static inline uint64_t ueaj_bits_of_f64(double d) { uint64_t u; memcpy(&u, &d, 8); return u; }
@@ -111,10 +125,19 @@ static void k0(const float *restrict a0, const uint16_t *restrict a1, float *res
     for (int64_t i_o = 0; i_o < 8; i_o++) {
         out[i_o] = -0.0f; /* -0, the identity of + */
     }
-    for (int64_t i_j = 0; i_j < 3; i_j++) {
-        for (int64_t i_i = 0; i_i < 2; i_i++) {
-            for (int64_t i_k = 0; i_k < 4; i_k++) {
-                out[i_i * 4 + i_k] += ld_f32(a0[i_i * 3 + i_j]) * ld_bf16(a1[i_j * 4 + i_k]);
+    #pragma omp parallel
+    {
+        int64_t lo_k = 0, hi_k = 4;
+        #ifdef _OPENMP
+        const int64_t nt = omp_get_num_threads(), id = omp_get_thread_num();
+        lo_k = 4 * id / nt;
+        hi_k = 4 * (id + 1) / nt;
+        #endif
+        for (int64_t i_j = 0; i_j < 3; i_j++) {
+            for (int64_t i_i = 0; i_i < 2; i_i++) {
+                for (int64_t i_k = lo_k; i_k < hi_k; i_k++) {
+                    out[i_i * 4 + i_k] += ld_f32(a0[i_i * 3 + i_j]) * ld_bf16(a1[i_j * 4 + i_k]);
+                }
             }
         }
     }
