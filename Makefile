@@ -27,11 +27,12 @@ endif
 
 GEN      = $(BUILD)/gen
 LIB_SRC  = $(filter-out compiler/main.c,$(wildcard compiler/*.c)) $(wildcard runtime/*.c)
-GEN_SRC  = $(GEN)/lexer.c $(GEN)/parser.c $(GEN)/templates.c
+GEN_SRC  = $(GEN)/lexer.c $(GEN)/parser.c $(GEN)/templates.c $(GEN)/models.c
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o) $(GEN_SRC:$(GEN)/%.c=$(BUILD)/gen/%.o)
 TEST_SRC = $(wildcard tests/test_*.c) $(wildcard tests/support_*.c) tests/check_main.c
 TEST_OBJ = $(TEST_SRC:%.c=$(BUILD)/%.o)
 TEMPLATES = $(sort $(wildcard templates/*.in))
+MODELS   = $(sort $(wildcard models/*.ue))
 
 all: $(BUILD)/ueajc
 
@@ -59,7 +60,11 @@ $(GEN)/parser.c $(GEN)/parser.h: grammar/parser.y
 
 $(GEN)/templates.c: $(TEMPLATES) tools/embed.sh
 	@mkdir -p $(GEN)
-	$(Q)sh tools/embed.sh $(TEMPLATES) > $@
+	$(Q)sh tools/embed.sh tmpl $(TEMPLATES) > $@
+
+$(GEN)/models.c: $(MODELS) tools/embed.sh
+	@mkdir -p $(GEN)
+	$(Q)sh tools/embed.sh model $(MODELS) > $@
 
 $(GEN)/suites.h: $(wildcard tests/test_*.c)
 	@mkdir -p $(GEN)
