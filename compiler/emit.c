@@ -188,10 +188,48 @@ static int stream_operand(const IrNode *n)
  * innermost loop is contiguous in the weight and the output (it
  * vectorises), and every output element sums its products in the same order
  * as the plain schedule, so both give bit-identical results. */
+static bool size_same(IrSize a, IrSize b) { return a.dyn == b.dyn && (a.dyn >= 0 || a.c == b.c); }
+
+/* Is this a plain matrix product out[N.., O..] = x[N.., R..] . w[R.., O..]
+ * (letters grouped like that, no broadcast), so that the prelude's blocked
+ * product applies?  Fills the three extents as C expressions. */
+static bool gemm_shape(UeajCtx *ctx, const IrNode *n, int w, const char **N, const char **R, const char **O)
+{
+    const IrTensor *X = n->in[1 - w], *W = n->in[w];
+    if (X->dtype != DT_F32 || (W->dtype != DT_BF16 && W->dtype != DT_F32) || n->out->dtype != DT_F32) return false;
+    const char *xl = n->in_letters[1 - w], *wl = n->in_letters[w], *ol = n->out_letters;
+    int nr = 0; /* w = [R.., O..] */
+    while (wl[nr] && !strchr(ol, wl[nr])) nr++;
+    if (nr == 0 || !wl[nr]) return false;
+    for (const char *p = wl + nr; *p; p++) if (!strchr(ol, *p)) return false;
+    int xlen = (int)strlen(xl), nn = xlen - nr; /* x = [N.., R..] */
+    if (nn < 0 || strncmp(xl + nn, wl, (size_t)nr) != 0) return false;
+    for (int i = 0; i < nn; i++) if (strchr(wl, xl[i])) return false;
+    /* out = [N.., O..] */
+    if ((int)strlen(ol) != nn + (int)strlen(wl + nr) || strncmp(ol, xl, (size_t)nn) || strcmp(ol + nn, wl + nr)) return false;
+    const IrTensor *ts[3] = {X, W, n->out};
+    const char *ls[3] = {xl, wl, ol};
+    for (int t = 0; t < 3; t++)
+        for (int a = 0; a < ts[t]->rank; a++)
+            if (!size_same(ts[t]->shape[a], n->lsize[(unsigned char)ls[t][a]])) return false;
+    *N = emit_numel_str(ctx, X, 0, nn);
+    *R = emit_numel_str(ctx, W, 0, nr);
+    *O = emit_numel_str(ctx, W, nr, W->rank);
+    return true;
+}
+
 static void emit_contract_stream(UeajCtx *ctx, Buf *b, const Dialect *d, const IrNode *n, int w)
 {
     const char *L = n->in_letters[w];
     int len = (int)strlen(L);
+    const char *gN, *gR, *gO;
+    if (gemm_shape(ctx, n, w, &gN, &gR, &gO)) {
+        buf_line(b, "/* many tokens: the blocked product (same sums, same order) */");
+        buf_open(b, "if (%s >= 4) {", gN);
+        buf_line(b, "ueaj_gemm_%s(%s, %s, %s, a%d, a%d, out);", dtype_name(n->in[w]->dtype), gN, gR, gO, 1 - w, w);
+        buf_line(b, "return;");
+        buf_close(b, "}");
+    }
     char order[2 * IR_MAX_RANK + 1];
     int no = 0;
     for (int i = 0; i < len - 1; i++) order[no++] = L[i];

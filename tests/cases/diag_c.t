@@ -109,6 +109,67 @@ typedef struct ueaj_plan_tensor {
     int         load_perm[8];  /* ... and the axis permutation applied to it */
 } ueaj_plan_tensor;
 
+/* ---- a blocked matrix product for projections with many tokens -------
+ * out[N, O] = x[N, R] (f32) times w[R, O] (bf16 or f32), accumulated in
+ * f32.  Each output element starts at -0 and adds its R products in order
+ * r = 0, 1, ..., R-1, exactly as the plain loop nest does, so results are
+ * bit-identical to it; the blocking only keeps a 4 x 32 tile of outputs in
+ * registers while the weight rows stream past.  Threads split the columns
+ * (in multiples of 32).  Used when a call passes 4 tokens or more. */
+#define UEAJ_GEMM(NAME, WT, LD)                                                              \
+static void NAME(int64_t N, int64_t R, int64_t O, const float *restrict x,                   \
+                 const WT *restrict w, float *restrict out)                                  \
+{                                                                                            \
+    _Pragma("omp parallel")                                                                  \
+    {                                                                                        \
+        int64_t nblk = (O + 31) / 32, b0 = 0, b1 = nblk;                                     \
+        UEAJ_THREAD_RANGE(nblk, b0, b1);                                                     \
+        for (int64_t n0 = 0; n0 < N; n0 += 4) {                                              \
+            for (int64_t b = b0; b < b1; b++) {                                              \
+                const int64_t c = b * 32;                                                    \
+                if (n0 + 4 <= N && c + 32 <= O) {                                            \
+                    float acc[4][32];                                                        \
+                    for (int i = 0; i < 4; i++)                                              \
+                        for (int j = 0; j < 32; j++) acc[i][j] = -0.0f;                      \
+                    for (int64_t r = 0; r < R; r++) {                                        \
+                        float wv[32];                                                        \
+                        for (int j = 0; j < 32; j++) wv[j] = LD(w[r * O + c + j]);           \
+                        for (int i = 0; i < 4; i++) {                                        \
+                            const float xv = x[(n0 + i) * R + r];                            \
+                            for (int j = 0; j < 32; j++) acc[i][j] += xv * wv[j];            \
+                        }                                                                    \
+                    }                                                                        \
+                    for (int i = 0; i < 4; i++)                                              \
+                        for (int j = 0; j < 32; j++) out[(n0 + i) * O + c + j] = acc[i][j];  \
+                } else { /* a partial tile */                                                \
+                    const int64_t ne = N - n0 < 4 ? N - n0 : 4, ce = O - c < 32 ? O - c : 32;\
+                    for (int64_t i = 0; i < ne; i++)                                         \
+                        for (int64_t j = 0; j < ce; j++) {                                   \
+                            float a = -0.0f;                                                 \
+                            for (int64_t r = 0; r < R; r++)                                  \
+                                a += x[(n0 + i) * R + r] * LD(w[r * O + c + j]);             \
+                            out[(n0 + i) * O + c + j] = a;                                   \
+                        }                                                                    \
+                }                                                                            \
+            }                                                                                \
+        }                                                                                    \
+    }                                                                                        \
+}
+
+#ifdef _OPENMP
+#define UEAJ_THREAD_RANGE(total, lo, hi)                                                     \
+    do {                                                                                     \
+        const int64_t nt_ = omp_get_num_threads(), id_ = omp_get_thread_num();               \
+        lo = (total) * id_ / nt_;                                                            \
+        hi = (total) * (id_ + 1) / nt_;                                                      \
+    } while (0)
+#else
+#define UEAJ_THREAD_RANGE(total, lo, hi) do { lo = 0; hi = (total); } while (0)
+#endif
+
+UEAJ_GEMM(ueaj_gemm_bf16, uint16_t, ld_bf16)
+UEAJ_GEMM(ueaj_gemm_f32, float, ld_f32)
+
 /* Buffers (index: tensor, shape, dtype): */
 /*   bufs[0]: x0 [D0, D0] f32 */
 /*   bufs[1]: out [D0] f32 */
