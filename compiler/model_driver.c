@@ -17,6 +17,7 @@
 #include "init.h"
 #include "jit_c.h"
 #include "model_sema.h"
+#include "checkpoint.h"
 #include "tensorio.h"
 
 static char *read_file(const char *path, size_t *len)
@@ -87,39 +88,43 @@ static int has_suffix(const char *s, const char *suf)
     return n >= m && strcmp(s + n - m, suf) == 0;
 }
 
+/* Every parameter's checkpoint tensor, as the model file maps it (name,
+ * checkpoint shape, float dtype), checked against the checkpoint at once:
+ * each missing tensor, wrong shape and wrong dtype is reported, then the
+ * tensors nothing loads, as warnings. */
+int model_check_weights(const IrGraph *g, const Checkpoint *ck)
+{
+    CkptExpect *want = calloc((size_t)g->tensors.n + 1, sizeof *want);
+    if (!want) { fprintf(stderr, "ueajc: error: out of memory\n"); return -1; }
+    int n = 0;
+    for (int i = 0; i < g->tensors.n; i++) {
+        const IrTensor *t = g->tensors.v[i];
+        if (t->kind != TEN_PARAM || !t->load_name) continue;
+        want[n].name = t->load_name;
+        want[n].rank = t->load_rank;
+        memcpy(want[n].shape, t->load_shape, sizeof(int64_t) * (size_t)t->load_rank);
+        want[n].need_float = true;
+        n++;
+    }
+    CkptReport rep;
+    int rc = ckpt_validate(ck, want, n, &rep);
+    if (rep.text) fputs(rep.text, stderr);
+    if (rep.oom) fprintf(stderr, "ueajc: error: out of memory checking the checkpoint\n");
+    ckpt_report_free(&rep);
+    free(want);
+    return rc;
+}
+
 /* Loads parameter t from the checkpoint by the mapping in the model file:
  * view the checkpoint tensor with load_shape, apply the permutation, then
  * (implicitly) reshape to the declared shape, converting to the storage
  * dtype with one rounding.  Every mismatch names the file and the tensor. */
-int model_load_param(const IrTensor *t, const SafeTensors *st, void *dst, const char *path)
+int model_load_param(const IrTensor *t, const Checkpoint *ck, void *dst)
 {
-    const HostTensor *h = tio_st_find(st, t->load_name);
-    if (!h) { fprintf(stderr, "%s: error: no tensor '%s' (needed by parameter %s)\n", path, t->load_name, t->name); return -1; }
-    bool ok = h->rank == t->load_rank;
-    for (int a = 0; ok && a < h->rank; a++) ok = h->shape[a] == t->load_shape[a];
-    if (!ok) {
-        fprintf(stderr, "%s: error: tensor '%s' has shape [", path, t->load_name);
-        for (int a = 0; a < h->rank; a++) fprintf(stderr, "%s%lld", a ? ", " : "", (long long)h->shape[a]);
-        fprintf(stderr, "], the model file expects [");
-        for (int a = 0; a < t->load_rank; a++) fprintf(stderr, "%s%lld", a ? ", " : "", (long long)t->load_shape[a]);
-        fprintf(stderr, "]\n");
+    CkptError err;
+    if (ckpt_load_tensor(ck, t->load_name, t->load_rank, t->load_shape, t->load_perm, dst, t->dtype, &err) != 0) {
+        fprintf(stderr, "%s (needed by parameter %s)\n", err.msg, t->name);
         return -1;
-    }
-    if (!dtype_is_float(h->dtype)) {
-        fprintf(stderr, "%s: error: tensor '%s' has dtype %s; a float dtype is expected\n", path, t->load_name,
-                dtype_name(h->dtype));
-        return -1;
-    }
-    int r = t->load_rank;
-    int64_t n = tio_numel(h), src_stride[IR_MAX_RANK], out_shape[IR_MAX_RANK], idx[IR_MAX_RANK] = {0};
-    for (int a = r - 1, s = 1; a >= 0; a--) { src_stride[a] = s; s *= (int)t->load_shape[a]; }
-    for (int a = 0; a < r; a++) out_shape[a] = t->load_shape[t->load_perm[a]];
-    /* walk the permuted (output) order, reading the source with permuted strides */
-    for (int64_t o = 0; o < n; o++) {
-        int64_t src = 0;
-        for (int a = 0; a < r; a++) src += idx[a] * src_stride[t->load_perm[a]];
-        dtype_store(dst, t->dtype, (size_t)o, dtype_load(h->data, h->dtype, (size_t)src));
-        for (int a = r - 1; a >= 0; a--) { if (++idx[a] < out_shape[a]) break; idx[a] = 0; }
     }
     return 0;
 }
@@ -175,7 +180,8 @@ static int model_run(UeajCtx *ctx, IrGraph *g, const char *csrc, const ModelOpti
     bool dyn_set[16] = {false};
     HostTensor *inputs = calloc((size_t)o->ninputs + 1, sizeof *inputs);
     void **bufs = calloc((size_t)g->tensors.n, sizeof *bufs);
-    SafeTensors stv, *st = NULL;
+    Checkpoint *ck = NULL;
+    CkptError cerr;
     JitModule jm = {0};
     IrTensor *out = NULL;
     size_t total_param = 0;
@@ -203,8 +209,8 @@ static int model_run(UeajCtx *ctx, IrGraph *g, const char *csrc, const ModelOpti
             dyn[i] = n;
         }
     if (o->weights) {
-        if (tio_st_open(o->weights, &stv, &terr) != 0) { fprintf(stderr, "%s\n", terr.msg); goto done; }
-        st = &stv;
+        if (ckpt_open(o->weights, &ck, &cerr) != 0) { fprintf(stderr, "%s\n", cerr.msg); goto done; }
+        if (model_check_weights(g, ck) != 0) goto done;
     }
     for (int i = 0; i < g->tensors.n; i++) {
         IrTensor *t = g->tensors.v[i];
@@ -216,9 +222,9 @@ static int model_run(UeajCtx *ctx, IrGraph *g, const char *csrc, const ModelOpti
         bufs[i] = calloc((size_t)(cnt ? cnt : 1), dtype_size(t->dtype));
         if (!bufs[i]) { fprintf(stderr, "ueajc: error: out of memory for %s\n", t->name); goto done; }
         if (t->kind == TEN_OUTPUT && !out) out = t;
-        if (t->kind == TEN_PARAM && st) {
+        if (t->kind == TEN_PARAM && ck) {
             if (!t->load_name) { fprintf(stderr, "ueajc: error: parameter %s has no 'load' mapping\n", t->name); goto done; }
-            if (model_load_param(t, st, bufs[i], o->weights) != 0) goto done;
+            if (model_load_param(t, ck, bufs[i]) != 0) goto done;
             total_param += (size_t)cnt;
         } else if (t->kind == TEN_PARAM) {
             double *v = malloc(sizeof(double) * (size_t)(cnt ? cnt : 1));
@@ -262,7 +268,7 @@ static int model_run(UeajCtx *ctx, IrGraph *g, const char *csrc, const ModelOpti
     }
     if (o->copt.verbose)
         fprintf(stderr, "ueajc: running %s: %zu parameters %s\n", g->name, total_param,
-                st ? "loaded from the checkpoint" : "initialised by the seed's rules (seed 0)");
+                ck ? "loaded from the checkpoint" : "initialised by the seed's rules (seed 0)");
     jm.forward(bufs, dyn);
     if (!out) { status = 0; goto done; }
     HostTensor ht = {0};
@@ -294,7 +300,7 @@ done:
     free(bufs);
     for (int k = 0; inputs && k < o->ninputs; k++) tio_tensor_free(&inputs[k]);
     free(inputs);
-    if (st) tio_st_close(st);
+    ckpt_close(ck);
     jit_c_close(&jm);
     (void)ctx;
     return status;

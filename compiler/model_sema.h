@@ -47,7 +47,10 @@ Val  model_builtin(MSema *S, const Ast *x);   /* model_builtins.c */
 IrGraph *model_lower(UeajCtx *ctx, const Program *p, cJSON *config, const ModelOptions *opt);
 /* model_driver.c */
 cJSON *model_read_config(UeajCtx *ctx, const char *path);     /* errors as diagnostics (file:line:col) */
-struct SafeTensors;
-int    model_load_param(const IrTensor *t, const struct SafeTensors *st, void *dst, const char *path);
+struct Checkpoint;
+/* Checks every parameter's checkpoint tensor (all problems at once, then
+ * unused tensors as warnings, on stderr); 0 when all can be loaded. */
+int    model_check_weights(const IrGraph *g, const struct Checkpoint *ck);
+int    model_load_param(const IrTensor *t, const struct Checkpoint *ck, void *dst);   /* message on stderr */
 
 #endif

@@ -20,6 +20,7 @@
 #include "init.h"
 #include "jit_c.h"
 #include "model_sema.h"
+#include "checkpoint.h"
 #include "tensorio.h"
 
 struct Engine {
@@ -46,34 +47,13 @@ static IrTensor *find_tensor(IrGraph *g, const char *name, TenKind k)
 
 static int64_t size_of(const Engine *e, IrSize s) { return s.dyn >= 0 ? e->dyn[s.dyn] : s.c; }
 
-static int has_suffix(const char *s, const char *suf)
-{
-    size_t n = strlen(s), m = strlen(suf);
-    return n >= m && strcmp(s + n - m, suf) == 0;
-}
-
-/* The weights: one .safetensors file, or DIR/model.safetensors.
- * (Sharded checkpoints go through runtime/checkpoint.c.) */
-static int open_weights(const char *w, SafeTensors *st, char *path, size_t pathlen, char *err, size_t errlen)
-{
-    TioError terr;
-    if (has_suffix(w, ".safetensors")) snprintf(path, pathlen, "%s", w);
-    else snprintf(path, pathlen, "%s/model.safetensors", w);
-    if (tio_st_open(path, st, &terr) != 0) {
-        snprintf(err, errlen, "%s", terr.msg);
-        return -1;
-    }
-    return 0;
-}
-
 Engine *engine_new(const EngineOptions *o, char *err, size_t errlen)
 {
     Engine *e = calloc(1, sizeof *e);
     if (!e) { snprintf(err, errlen, "out of memory"); return NULL; }
     e->ctx = ueaj_ctx_new(&o->copt);
     char *csrc = NULL;
-    SafeTensors st;
-    int st_open = 0;
+    Checkpoint *ck = NULL;
     if (!e->ctx) goto fail;
     const Source *src = source_new(e->ctx, o->model_name, o->model_src, strlen(o->model_src));
     Program *p = parse_model(e->ctx, src);
@@ -129,10 +109,16 @@ Engine *engine_new(const EngineOptions *o, char *err, size_t errlen)
     csrc = emit_source(e->ctx, g, &dialect_c);
     if (jit_c_load(csrc, o->copt.cache_dir, o->copt.cc, o->verbose, &e->jm, err, errlen) != 0) goto fail;
     if (e->jm.set_threads) e->jm.set_threads(o->threads);
-    char wpath[4096] = "";
-    if (o->weights) {
-        if (open_weights(o->weights, &st, wpath, sizeof wpath, err, errlen) != 0) goto fail;
-        st_open = 1;
+    if (o->weights) {   /* a model directory (one file or shards + index) or one .safetensors file */
+        CkptError cerr;
+        if (ckpt_open(o->weights, &ck, &cerr) != 0) {
+            snprintf(err, errlen, "%s", cerr.msg);
+            goto fail;
+        }
+        if (model_check_weights(g, ck) != 0) {
+            snprintf(err, errlen, "the checkpoint %s does not fit %s", o->weights, o->model_name);
+            goto fail;
+        }
     }
 
     e->bufs = calloc((size_t)g->tensors.n, sizeof *e->bufs);
@@ -149,13 +135,13 @@ Engine *engine_new(const EngineOptions *o, char *err, size_t errlen)
         if (!e->bufs[i]) goto oom;
         if (t->kind != TEN_PARAM) continue;
         e->weight_bytes += bytes;
-        if (st_open) {
+        if (ck) {
             if (!t->load_name) {
                 snprintf(err, errlen, "%s: parameter %s has no 'load' mapping", o->model_name, t->name);
                 goto fail;
             }
-            if (model_load_param(t, &st, e->bufs[i], wpath) != 0) {
-                snprintf(err, errlen, "cannot load the weights from %s", wpath);
+            if (model_load_param(t, ck, e->bufs[i]) != 0) {
+                snprintf(err, errlen, "cannot load the weights from %s", o->weights);
                 goto fail;
             }
         } else {
@@ -167,7 +153,7 @@ Engine *engine_new(const EngineOptions *o, char *err, size_t errlen)
             free(v);
         }
     }
-    if (st_open) tio_st_close(&st);
+    ckpt_close(ck);
     ueaj_diag_render(e->ctx, stderr); /* warnings, if any */
     free(csrc);
     return e;
@@ -176,7 +162,7 @@ oom:
              (long long)e->ctx_len, (long long)e->max_batch);
 fail:
     if (e->ctx) ueaj_diag_render(e->ctx, stderr);
-    if (st_open) tio_st_close(&st);
+    ckpt_close(ck);
     free(csrc);
     engine_free(e);
     return NULL;
