@@ -13,11 +13,13 @@
 #include <unistd.h>
 #include "eval.h"
 #include "internal.h"
+#include "convert.h"
 #include "model.h"
 
 static void usage(FILE *f)
 {
     fputs("usage: ueajc eval EXPR [ARG...] -o OUT.npy|OUT.safetensors [options]\n"
+          "       ueajc convert MODEL.gguf -o DIR [--dtype f32|bf16|f16] [--force] | --info\n"
           "       ueajc --emit=STAGE (FILE.ue | EXPR) [options]\n"
           "       ueajc FILE.ue -o OUT.c|OUT.so [--config config.json] [--dim NAME=VALUE]...\n"
           "       ueajc --help | --version\n"
@@ -120,6 +122,8 @@ int main(int argc, char **argv)
     int ninputs = 0;
     if (!pos) return 2;
     if (argc < 2) { usage(stderr); goto done; }
+    /* subcommands with their own options */
+    if (!strcmp(argv[1], "convert")) { free(pos); return ueaj_convert_main(argc - 1, argv + 1); }
     int i = 1;
     int only_pos = 0;
     for (; i < argc; i++) {
