@@ -278,6 +278,17 @@ static DType decl_dtype(MSema *S, const Ast *s, DType dflt)
 {
     if (!s->dtype) return dflt;
     DType d;
+    /* a let-bound string names the dtype: let wdt = config.torch_dtype ?? "bf16" */
+    Binding *b = lookup(S, s->dtype);
+    if (b && b->v.k == V_STR) {
+        if (!dtype_parse(b->v.str, &d) || !dtype_is_float(d)) {
+            diag_error(S->ctx, s->dtype_span, "'%s' is \"%s\", not a float dtype (f32, f16, bf16, f8e4m3, f8e5m2, f64)",
+                       s->dtype, b->v.str);
+            return dflt;
+        }
+        return d;
+    }
+    if (b && b->v.k == V_ERROR) return dflt;
     if (!dtype_parse(s->dtype, &d)) {
         diag_error(S->ctx, s->dtype_span, "unknown dtype '%s' (f32, f16, bf16, f8e4m3, f8e5m2, f64, i32)", s->dtype);
         return dflt;
