@@ -3,6 +3,9 @@
  *   ueajc eval EXPR ARG... -o OUT [options]    evaluate one ueajsum expression
  *   ueajc --emit=STAGE (FILE.ue | EXPR)        print a stage: ast, config, ir, ir-after=PASS, c
  *   ueajc FILE.ue -o OUT.c|OUT.so              compile a model file
+ *   ueajc run -m DIR|ORG/NAME ...              generate text with a checkpoint (runtime/run_cli.c)
+ *   ueajc bench -m DIR|ORG/NAME ...            llama-bench-style speed
+ *   ueajc tokenize / convert                   tokenizer.json; GGUF -> HF directory
  *   ueajc --help | --version
  *
  * Results go to stdout or files; diagnostics and notes to stderr.
@@ -14,11 +17,16 @@
 #include "eval.h"
 #include "internal.h"
 #include "convert.h"
+#include "run_cli.h"
+#include "tokenizer.h"
 #include "model.h"
 
 static void usage(FILE *f)
 {
     fputs("usage: ueajc eval EXPR [ARG...] -o OUT.npy|OUT.safetensors [options]\n"
+          "       ueajc run -m DIR|ORG/NAME [-p PROMPT] [--chat] [options]   (ueajc run --help)\n"
+          "       ueajc bench -m DIR|ORG/NAME [-p 512] [-n 128]               (ueajc bench --help)\n"
+          "       ueajc tokenize -m DIR|tokenizer.json [--bos] (TEXT | -f FILE) | --decode ID...\n"
           "       ueajc convert MODEL.gguf -o DIR [--dtype f32|bf16|f16] [--force] | --info\n"
           "       ueajc --emit=STAGE (FILE.ue | EXPR) [options]\n"
           "       ueajc FILE.ue -o OUT.c|OUT.so [--config config.json] [--dim NAME=VALUE]...\n"
@@ -124,6 +132,9 @@ int main(int argc, char **argv)
     if (argc < 2) { usage(stderr); goto done; }
     /* subcommands with their own options */
     if (!strcmp(argv[1], "convert")) { free(pos); return ueaj_convert_main(argc - 1, argv + 1); }
+    if (!strcmp(argv[1], "run")) { free(pos); return ueaj_run_main(argc - 1, argv + 1); }
+    if (!strcmp(argv[1], "bench")) { free(pos); return ueaj_bench_main(argc - 1, argv + 1); }
+    if (!strcmp(argv[1], "tokenize")) { free(pos); return ueaj_tokenize_main(argc - 1, argv + 1); }
     int i = 1;
     int only_pos = 0;
     for (; i < argc; i++) {
