@@ -3,7 +3,8 @@
 #   make            build build/ueajc
 #   make check      install missing packages, build, run every test
 #   make check-asan the unit and CLI tests under AddressSanitizer + UBSan
-#   make run        the main job on the embedded default (see README)
+#   make run        chat with the embedded default, SmolLM2-135M-Instruct (see README)
+#   make demo       the compiler on models/llama.ue with a tiny config: IR, a kernel, a run
 #   make clean
 #
 # Sources are found by wildcard: compiler/*.c (compiler/main.c is the CLI),
@@ -96,10 +97,13 @@ check-asan: deps
 	@UEAJ_SANITIZE=1 sh tests/run_all.sh build-asan
 
 run: deps all
+	@sh tools/run_default.sh $(BUILD)
+
+demo: deps all
 	@sh tools/demo.sh $(BUILD)
 
 clean:
 	rm -rf build build-asan
 
-.PHONY: all deps check check-asan run clean
+.PHONY: all deps check check-asan run demo clean
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
