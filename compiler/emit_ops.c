@@ -223,6 +223,18 @@ static void emit_cache_write(UeajCtx *ctx, Buf *b, const Dialect *d, const IrNod
     d->close_parallel(b, 1);
 }
 
+static void emit_last_rows(UeajCtx *ctx, Buf *b, const Dialect *d, const IrNode *n)
+{
+    const IrTensor *x = n->in[0], *o = n->out;
+    const char *N = emit_size_str(ctx, x->shape[0]), *M = emit_size_str(ctx, o->shape[0]);
+    const char *row = emit_numel_str(ctx, x, 1, x->rank);
+    buf_line(b, "/* the runtime guarantees %s <= %s */", M, N);
+    row_loop(ctx, b, d, "m", M);
+    buf_line(b, "for (int64_t i = 0; i < %s; i++) out[i_m * %s + i] = ld_%s(a0[(%s - %s + i_m) * %s + i]);", row, row,
+             ld(x), N, M, row);
+    d->close_parallel(b, 1);
+}
+
 void emit_builtin(UeajCtx *ctx, Buf *b, const Dialect *d, const IrGraph *g, const IrNode *n)
 {
     (void)g;
@@ -239,6 +251,7 @@ void emit_builtin(UeajCtx *ctx, Buf *b, const Dialect *d, const IrGraph *g, cons
     case OP_SOFTMAX: emit_softmax(ctx, b, d, n); break;
     case OP_SUM: case OP_MEAN: case OP_MAX: emit_reduce(ctx, b, d, n); break;
     case OP_CACHE_WRITE: emit_cache_write(ctx, b, d, n); break;
+    case OP_LAST_ROWS: emit_last_rows(ctx, b, d, n); break;
     default: ueaj_unreachable();
     }
 }

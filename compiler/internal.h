@@ -266,6 +266,7 @@ typedef struct IrTensor {
  *             optional in3 pos [n] (i32): query i sits at key position pos[i]
  *             (else the queries are the last n of the m positions)
  *   CACHE_WRITE out = a state [C, ..] written in place: out[in1[i]] = in0[i]
+ *   LAST_ROWS out [m, ..] = the last m rows of in0 [n, ..] (m <= n, run-time dims)
  *   EMBED     in0 table [V, d], in1 ids [n] -> [n, d]
  *   SOFTMAX   over the last axis
  *   SUM MEAN MAX  reductions over the last axis: [.., d] -> [..] */
@@ -290,7 +291,8 @@ typedef struct IrTensor {
     X(SUM, "sum", 1)                \
     X(MEAN, "mean", 1)              \
     X(MAX, "max", 1)             \
-    X(CACHE_WRITE, "cache_write", 2)
+    X(CACHE_WRITE, "cache_write", 2) \
+    X(LAST_ROWS, "last_rows", 1)
 
 enum { RMSNORM_HF, RMSNORM_CENTERED, RMSNORM_UNCENTERED, RMSNORM_NONE };
 

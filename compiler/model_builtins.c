@@ -343,9 +343,35 @@ static Val b_cache_write(MSema *S, const Ast *x)
     return vtensor(c);
 }
 
+/* last_rows(x, m): the last m rows of x [n, ..], m a dim (the runtime asks
+ * for the logits of the last token only, or of every token). */
+static Val b_last_rows(MSema *S, const Ast *x)
+{
+    Args a;
+    if (!split_args(S, x, &a, 2, 2, NULL)) return verr();
+    IrTensor *t = tensor_arg(S, a.pos[0]);
+    if (!t) return verr();
+    Val m = eval(S, a.pos[1]);
+    IrSize rows;
+    if (m.k == V_RUNTIME) rows = (IrSize){-1, m.dyn};
+    else if (m.k == V_NUM && m.num >= 0 && m.num == floor(m.num)) rows = (IrSize){(int64_t)m.num, -1};
+    else {
+        if (m.k != V_ERROR) diag_error(S->ctx, a.pos[1]->span, "last_rows needs a row count (a dim), got a %s", kind_str(m.k));
+        return verr();
+    }
+    if (t->rank < 1) { diag_error(S->ctx, a.pos[0]->span, "last_rows needs at least one axis"); return verr(); }
+    IrSize shp[IR_MAX_RANK];
+    memcpy(shp, t->shape, sizeof shp);
+    shp[0] = rows;
+    IrTensor *o = new_temp(S, x->span, DT_F32, t->rank, shp);
+    node(S, OP_LAST_ROWS, o, 1, x)->in[0] = t;
+    return vtensor(o);
+}
+
 Val model_builtin(MSema *S, const Ast *x)
 {
     if (!strcmp(x->name, "cache_write")) return b_cache_write(S, x);
+    if (!strcmp(x->name, "last_rows")) return b_last_rows(S, x);
     if (!strcmp(x->name, "sum")) return reduce(S, x, OP_SUM);
     if (!strcmp(x->name, "mean")) return reduce(S, x, OP_MEAN);
     if (!strcmp(x->name, "max")) return reduce(S, x, OP_MAX);

@@ -29,7 +29,8 @@ struct Engine {
     JitModule   jm;
     void      **bufs;
     int64_t     dyn[16];
-    int         dim_n, dim_c;        /* indices of the run-time dims n and C */
+    int         dim_n, dim_c, dim_m; /* indices of the run-time dims n, C, m (-1: absent) */
+    int64_t     rows;                /* rows of logits of the last call */
     IrTensor   *tokens, *pos, *logits;
     int64_t     vocab, ctx_len, max_batch;
     size_t      weight_bytes;
@@ -72,12 +73,13 @@ Engine *engine_new(const EngineOptions *o, char *err, size_t errlen)
         goto fail;
     }
     IrGraph *g = e->g;
-    e->dim_n = e->dim_c = -1;
+    e->dim_n = e->dim_c = e->dim_m = -1;
     for (int i = 0; i < g->ndyn; i++) {
         if (!strcmp(g->dyn_names[i], "n")) e->dim_n = i;
         else if (!strcmp(g->dyn_names[i], "C")) e->dim_c = i;
+        else if (!strcmp(g->dyn_names[i], "m")) e->dim_m = i;
         else {
-            snprintf(err, errlen, "%s: the run-time dim '%s' is not one a generative model has (n, C)",
+            snprintf(err, errlen, "%s: the run-time dim '%s' is not one a generative model has (n, C, m)",
                      o->model_name, g->dyn_names[i]);
             goto fail;
         }
@@ -94,7 +96,7 @@ Engine *engine_new(const EngineOptions *o, char *err, size_t errlen)
     for (int i = 0; i < g->tensors.n; i++) { /* a call with fewer tokens uses a prefix of each buffer */
         IrTensor *t = g->tensors.v[i];
         for (int a = 1; a < t->rank; a++)
-            if (t->shape[a].dyn == e->dim_n) {
+            if (t->shape[a].dyn == e->dim_n || (e->dim_m >= 0 && t->shape[a].dyn == e->dim_m)) {
                 snprintf(err, errlen, "%s: tensor %s has the token dim n on axis %d; it must be the first axis",
                          o->model_name, t->name, a);
                 goto fail;
@@ -104,6 +106,7 @@ Engine *engine_new(const EngineOptions *o, char *err, size_t errlen)
     e->ctx_len = o->ctx_len > 0 ? o->ctx_len : 4096;
     e->dyn[e->dim_n] = e->max_batch;
     if (e->dim_c >= 0) e->dyn[e->dim_c] = e->ctx_len;
+    if (e->dim_m >= 0) e->dyn[e->dim_m] = e->max_batch;
     e->vocab = e->logits->shape[1].c;
 
     csrc = emit_source(e->ctx, g, &dialect_c);
@@ -184,8 +187,9 @@ int64_t engine_vocab(const Engine *e) { return e->vocab; }
 int64_t engine_ctx_len(const Engine *e) { return e->ctx_len; }
 size_t engine_weight_bytes(const Engine *e) { return e->weight_bytes; }
 const float *engine_logits(const Engine *e) { return e->bufs[e->logits->id]; }
+int64_t engine_logits_rows(const Engine *e) { return e->rows; }
 
-int engine_forward(Engine *e, const int32_t *ids, int n, int64_t pos0, char *err, size_t errlen)
+int engine_forward(Engine *e, const int32_t *ids, int n, int64_t pos0, int all_logits, char *err, size_t errlen)
 {
     if (n <= 0 || n > e->max_batch) {
         snprintf(err, errlen, "%d tokens in one call; the engine was built for 1..%lld", n, (long long)e->max_batch);
@@ -206,6 +210,8 @@ int engine_forward(Engine *e, const int32_t *ids, int n, int64_t pos0, char *err
     int64_t dyn[16];
     memcpy(dyn, e->dyn, sizeof dyn);
     dyn[e->dim_n] = n;
+    e->rows = n;
+    if (e->dim_m >= 0) e->rows = dyn[e->dim_m] = all_logits ? n : 1;
     e->jm.forward(e->bufs, dyn);
     return 0;
 }

@@ -3,8 +3,9 @@
  * The engine knows nothing about LLaMA.  It runs any model file that
  * follows the generative contract:
  *     dim n = runtime, dim C = runtime      tokens in this call, cache length
+ *     dim m = runtime (optional)            rows of logits: n, or 1 (the last token)
  *     input tokens[n] : i32, input pos[n] : i32
- *     output logits[n, V] : f32             (the first output)
+ *     output logits[m or n, V] : f32        (the first output)
  * with its state (the KV cache) kept between calls.  Prefill passes the
  * whole prompt in one call; decoding passes one token per call.
  */
@@ -39,9 +40,12 @@ int64_t engine_ctx_len(const Engine *e);
 size_t  engine_weight_bytes(const Engine *e);   /* bytes of all parameters as stored */
 
 /* Runs n tokens at positions pos0..pos0+n-1 (0 < n <= max_batch,
- * pos0 + n <= ctx_len); the logits of every token are then at
- * engine_logits(e) [n, V].  Returns 0, or -1 with a message. */
-int          engine_forward(Engine *e, const int32_t *ids, int n, int64_t pos0, char *err, size_t errlen);
+ * pos0 + n <= ctx_len).  The logits are then at engine_logits(e):
+ * [n, V] for every token when all_logits is set (or the model has no dim
+ * m), else [1, V] for the last token only.  Returns 0, or -1 with a message. */
+int          engine_forward(Engine *e, const int32_t *ids, int n, int64_t pos0, int all_logits, char *err,
+                            size_t errlen);
 const float *engine_logits(const Engine *e);
+int64_t      engine_logits_rows(const Engine *e);   /* rows of the last call's logits */
 
 #endif

@@ -381,11 +381,11 @@ int ueaj_run_main(int argc, char **argv)
     for (size_t off = 0; off < nids;) {
         int chunk = (int)(nids - off > 512 ? 512 : nids - off);
         if (chunk > ctx) chunk = (int)ctx;
-        if (engine_forward(L.eng, ids + off, chunk, (int64_t)off, err, sizeof err) != 0) {
+        if (engine_forward(L.eng, ids + off, chunk, (int64_t)off, a.logits_out != NULL, err, sizeof err) != 0) {
             fprintf(stderr, "ueajc: error: %s\n", err);
             goto done;
         }
-        if (a.logits_out && logits_add(&lg, engine_logits(L.eng), chunk) != 0) goto oom;
+        if (a.logits_out && logits_add(&lg, engine_logits(L.eng), engine_logits_rows(L.eng)) != 0) goto oom;
         off += (size_t)chunk;
         if (off == nids) break;
     }
@@ -395,8 +395,8 @@ int ueaj_run_main(int argc, char **argv)
     if (!last || !hist) { free(last); free(hist); goto oom; }
     memcpy(hist, ids, sizeof(int32_t) * nids);
     int64_t nhist = (int64_t)nids;
-    int chunk_last = (int)((nids - 1) % 512);
-    memcpy(last, engine_logits(L.eng) + (int64_t)chunk_last * V, sizeof(float) * (size_t)V);
+    /* the last prompt token's logits: the last row of the last call */
+    memcpy(last, engine_logits(L.eng) + (engine_logits_rows(L.eng) - 1) * V, sizeof(float) * (size_t)V);
     int generated = 0, stopped_eos = 0;
     double t_gen = 0;
     int limit = a.n_predict < 0 ? (int)(ctx - (int64_t)nids) : a.n_predict;
@@ -414,7 +414,7 @@ int ueaj_run_main(int argc, char **argv)
         if (!a.ignore_eos && tok_is_eos(L.tok, next)) { stopped_eos = 1; break; }
         if (generated >= limit || nhist >= ctx) break;
         double t1 = now_s();
-        if (engine_forward(L.eng, &next, 1, nhist - 1, err, sizeof err) != 0) {
+        if (engine_forward(L.eng, &next, 1, nhist - 1, 0, err, sizeof err) != 0) {
             fprintf(stderr, "\nueajc: error: %s\n", err);
             free(last);
             free(hist);
@@ -489,14 +489,14 @@ int ueaj_bench_main(int argc, char **argv)
     if (!ids || !pp || !tg) { free(ids); free(pp); free(tg); unload(&L); return 1; }
     for (int64_t i = 0; i < ctx; i++) ids[i] = (int32_t)((i * 7919 + 13) % V);
     /* one warm-up of each */
-    if (engine_forward(L.eng, ids, a.bench_p, 0, err, sizeof err) != 0) goto fail;
+    if (engine_forward(L.eng, ids, a.bench_p, 0, 0, err, sizeof err) != 0) goto fail;
     for (int rep = 0; rep < a.reps; rep++) {
         double t0 = now_s();
-        if (engine_forward(L.eng, ids, a.bench_p, 0, err, sizeof err) != 0) goto fail;
+        if (engine_forward(L.eng, ids, a.bench_p, 0, 0, err, sizeof err) != 0) goto fail;
         pp[rep] = a.bench_p / (now_s() - t0);
         t0 = now_s();
         for (int i = 0; i < a.n_predict; i++)
-            if (engine_forward(L.eng, ids + i, 1, i, err, sizeof err) != 0) goto fail;
+            if (engine_forward(L.eng, ids + i, 1, i, 0, err, sizeof err) != 0) goto fail;
         tg[rep] = a.n_predict / (now_s() - t0);
     }
     double m, sd;

@@ -88,16 +88,18 @@ START_TEST(kv_cache_matches_full_sequence)
     ck_assert_int_gt(n, 4);
     Engine *full = open_case(name, src, 64, 64), *inc = open_case(name, src, 64, 8);
     int64_t V = engine_vocab(full);
-    ck_assert_int_eq(engine_forward(full, ids, n, 0, err, sizeof err), 0);
+    ck_assert_int_eq(engine_forward(full, ids, n, 0, 1, err, sizeof err), 0);
     const float *lf = engine_logits(full);
     /* prefill 3 tokens, then one per call */
     int pre = 3;
-    ck_assert_msg(engine_forward(inc, ids, pre, 0, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(engine_forward(inc, ids, pre, 0, 1, err, sizeof err) == 0, "%s", err);
     for (int t = 0; t < pre; t++)
         ck_assert_msg(!memcmp(engine_logits(inc) + t * V, lf + t * V, sizeof(float) * (size_t)V),
                       "%s: prefill position %d differs", name, t);
     for (int t = pre; t < n; t++) {
-        ck_assert_msg(engine_forward(inc, ids + t, 1, t, err, sizeof err) == 0, "%s", err);
+        /* the last row only (as generation asks) must equal the full pass's row too */
+        ck_assert_msg(engine_forward(inc, ids + t, 1, t, t % 2, err, sizeof err) == 0, "%s", err);
+        ck_assert_int_eq(engine_logits_rows(inc), 1);
         const float *li = engine_logits(inc);
         for (int64_t j = 0; j < V; j++)
             ck_assert_msg(li[j] == lf[t * V + j], "%s: position %d logit %lld: %.9g (cached) vs %.9g (full)", name,
@@ -116,14 +118,14 @@ START_TEST(bad_calls)
     char *src = slurp(path);
     Engine *e = open_case(cases[0], src, 16, 4);
     int32_t ids[8] = {1, 2, 3, 4, 5, 6, 7, 8};
-    ck_assert_int_eq(engine_forward(e, ids, 5, 0, err, sizeof err), -1);
+    ck_assert_int_eq(engine_forward(e, ids, 5, 0, 1, err, sizeof err), -1);
     ck_assert_msg(strstr(err, "5 tokens in one call") != NULL, "%s", err);
-    ck_assert_int_eq(engine_forward(e, ids, 2, 15, err, sizeof err), -1);
+    ck_assert_int_eq(engine_forward(e, ids, 2, 15, 1, err, sizeof err), -1);
     ck_assert_msg(strstr(err, "do not fit the context of 16") != NULL, "%s", err);
     int32_t bad[1] = {(int32_t)engine_vocab(e)};
-    ck_assert_int_eq(engine_forward(e, bad, 1, 0, err, sizeof err), -1);
+    ck_assert_int_eq(engine_forward(e, bad, 1, 0, 1, err, sizeof err), -1);
     ck_assert_msg(strstr(err, "outside the vocabulary") != NULL, "%s", err);
-    ck_assert_int_eq(engine_forward(e, ids, 4, 0, err, sizeof err), 0);
+    ck_assert_int_eq(engine_forward(e, ids, 4, 0, 1, err, sizeof err), 0);
     engine_free(e);
     free(src);
 }

@@ -283,10 +283,12 @@ START_TEST(llama_tiny_params)
     ck_assert_int_eq(h->load_perm[0], 1);
     ck_assert_int_eq(h->load_perm[1], 0);
 
-    /* inputs and the output: n (tokens in a call) and C (the KV cache length) are run-time dims */
-    ck_assert_int_eq(g->ndyn, 2);
+    /* inputs and the output: n (tokens in a call), C (the KV cache length) and
+     * m (rows of logits wanted) are run-time dims */
+    ck_assert_int_eq(g->ndyn, 3);
     ck_assert_str_eq(g->dyn_names[0], "n");
     ck_assert_str_eq(g->dyn_names[1], "C");
+    ck_assert_str_eq(g->dyn_names[2], "m");
     ck_assert_int_eq(count_kind(g, TEN_INPUT), 2);
     IrTensor *tok = must_find(g, "tokens"), *pos = must_find(g, "pos");
     ck_assert_int_eq(tok->kind, TEN_INPUT);
@@ -297,7 +299,7 @@ START_TEST(llama_tiny_params)
     ck_assert_int_eq(count_kind(g, TEN_OUTPUT), 1);
     IrTensor *lg = must_find(g, "logits");
     ck_assert_int_eq(lg->kind, TEN_OUTPUT);
-    CHECK_SHAPE(g, lg, "[n, 256]");
+    CHECK_SHAPE(g, lg, "[m, 256]"); /* m: rows of logits the runtime asks for */
     low_free(&L);
 }
 END_TEST
@@ -378,7 +380,7 @@ START_TEST(llama_tiny_passes)
     ck_assert_int_eq(ueaj_error_count(L.ctx), 0);
     ck_assert_int_eq(must_find(L.g, "logits")->dtype, DT_F32); /* activations are f32 */
     ir_dump(&b, L.g);
-    ck_assert_ptr_nonnull(strstr(b.p, "logits   output [n, 256] f32"));
+    ck_assert_ptr_nonnull(strstr(b.p, "logits   output [m, 256] f32"));
     ck_assert_ptr_nonnull(strstr(b.p, "wq.1     param  [64, 2, 2, 16] bf16"));
     ck_assert_ptr_nonnull(strstr(b.p, "attention"));
     /* contractions accumulate in f32 (bf16 params, f32 activations) */
@@ -503,10 +505,11 @@ START_TEST(dims_override_runtime)
     char *cfg = slurp("models/tiny-llama.json");
     Low L = lower_llama(cfg, "n=5");
     free(cfg);
-    ck_assert_int_eq(L.g->ndyn, 1); /* C, the cache length, stays a run-time dim */
+    ck_assert_int_eq(L.g->ndyn, 2); /* C (the cache length) and m (logit rows) stay run-time dims */
     ck_assert_str_eq(L.g->dyn_names[0], "C");
+    ck_assert_str_eq(L.g->dyn_names[1], "m");
     CHECK_SHAPE(L.g, must_find(L.g, "tokens"), "[5]");
-    CHECK_SHAPE(L.g, must_find(L.g, "logits"), "[5, 256]");
+    CHECK_SHAPE(L.g, must_find(L.g, "logits"), "[m, 256]");
     ck_assert_int_eq(run_passes(L.ctx, L.g, NULL, NULL), 0);
     low_free(&L);
 }
