@@ -3,7 +3,7 @@
  *
  * A HuggingFace checkpoint ships its prompt format as a Jinja2 template, the
  * `chat_template` string of tokenizer_config.json.  chat_render() runs such a
- * template with a small Jinja2 interpreter (runtime/chat.c) in the
+ * template with a small Jinja2 interpreter (runtime/chat*.c) in the
  * environment transformers' apply_chat_template uses: trim_blocks and
  * lstrip_blocks on, a trailing newline of the template dropped, the
  * variables `messages` (a list of {role, content}), `bos_token`,
@@ -14,15 +14,16 @@
  * date the Llama 3.1 template falls back to), never the clock, so a prompt
  * is a function of the conversation alone.
  *
- * The supported subset, which covers the LLaMA 2, LLaMA 3 / 3.1 / 3.2,
- * ChatML (SmolLM2, Qwen 2.5) templates and their tool-calling branches:
+ * The supported subset, which covers the LLaMA 2, LLaMA 3 / 3.1 / 3.2 and
+ * ChatML (SmolLM2, Qwen 2.5) templates (their tool-calling branches parse,
+ * but there is no way to pass tools: `tools` is always none):
  * {{ }}, {% if/elif/else %}, {% for x in xs [if c] %} ... {% else %}
  * (with loop.index/index0/revindex/revindex0/first/last/length/previtem/
  * nextitem, tuple targets, break/continue), {% set x = e %},
  * {% set a, b = e %}, {% set ns.attr = e %}, {% set x %}...{% endset %},
  * {% generation %}, comments, whitespace control (- and +), every Jinja
  * operator and literal, is-tests, about thirty filters and the common str
- * and dict methods (see chat.c).  Anything else - macros, includes, call
+ * and dict methods (see chat_eval.c).  Anything else - macros, includes, call
  * blocks, unknown filters, tests or methods - is an error naming the
  * construct and its line and column, never a crash.  Known departures:
  * upper/lower/title change ASCII letters only; integers are 64-bit (an

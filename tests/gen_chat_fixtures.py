@@ -19,6 +19,16 @@ on roles that do not alternate) records the error instead of an output.
 The templates that come from ../shared/fixtures/tokenizers/*/
 tokenizer_config.json are checked to be verbatim copies of those files.
 
+A second set, "random_cases", is a differential test: small templates
+(the first RANDOM_OK that render and RANDOM_ERR that raise) drawn from a grammar of the supported subset (expressions with
+every operator but % and **, filters, tests, str methods, slices, if/else,
+for loops over several kinds of sequence, set, namespaces, comments and all
+kinds of whitespace control), with a fixed seed, rendered for the
+"multi_turn" conversation.  Left out on purpose: % (string formatting is
+not supported), ** (Jinja's output depends on its code generator: -x ** y
+is (-x) ** y with constants and -(x ** y) without) and non-ASCII text
+(upper/lower/title change ASCII letters only).
+
 Usage (needs `pip install jinja2`; only this script does):
     python3 tests/gen_chat_fixtures.py          # rewrites tests/fixtures/chat/expected.json
     python3 tests/gen_chat_fixtures.py --check  # compares instead, exit 1 on a difference
@@ -75,6 +85,103 @@ CONVERSATIONS = {
 # Synthetic templates exercise the interpreter, not a model: two
 # conversations are enough for them.
 SYNTHETIC_CONVERSATIONS = ["multi_turn", "user"]
+
+RANDOM_SEED = 20240726
+RANDOM_OK = 400           # templates that render
+RANDOM_ERR = 100          # and templates that raise
+ATOMS = ["1", "0", "-3", "2.5", "0.1", "1e3", "7", "3", "'ab'", "'a b '", "\"Q\"", "''", "'  pad\\t'",
+         "none", "true", "false", "[]", "[1, 2]", "['x', 'y']", "(1, 'a')", "{'k': 1}", "{}",
+         "messages", "messages[0]", "messages[-1].role", "messages[1]['content']", "bos_token", "eos_token",
+         "add_generation_prompt", "undefined_x", "range(3)|list", "ns.v"]
+BINOPS = ["+", "-", "*", "/", "//", "~", "==", "!=", "<", "<=", ">", ">=", "in", "not in", "and", "or"]
+FILTERS = ["trim", "length", "upper", "lower", "title", "capitalize", "first", "last", "list", "string", "int",
+           "float", "abs", "tojson", "default('D')", "default('D', true)", "join(',')", "join", "reverse|list",
+           "items|list", "map(attribute='role')|list", "selectattr('role', 'equalto', 'user')|list",
+           "reject('equalto', 1)|list", "select|list", "replace('a', 'Z')", "count", "tojson(indent=2)", "trim('a')"]
+TESTS = ["defined", "undefined", "none", "string", "number", "integer", "float", "mapping", "iterable", "sequence",
+         "boolean", "even", "odd", "divisibleby 3", "equalto 1", "true", "false", "in [1, 'ab']", "lower", "upper",
+         "sameas none"]
+METHODS = [".strip()", ".upper()", ".lower()", ".split()", ".split('a')", ".startswith('a')", ".endswith(('s', 'b'))",
+           ".replace('a', 'b')", ".title()", ".capitalize()", ".lstrip()", ".rstrip('b ')", ".find('b')", ".count('a')"]
+SEQS = ["messages", "[1, 2, 3]", "'abc'", "{'a': 1, 'b': 2}", "range(4)", "[]", "messages if false else []"]
+
+
+def random_expr(R, d=0):
+    r = R.random()
+    if d > 3 or r < 0.3:
+        return R.choice(ATOMS)
+    if r < 0.5:
+        return "(%s %s %s)" % (random_expr(R, d + 1), R.choice(BINOPS), random_expr(R, d + 1))
+    if r < 0.62:
+        return "%s|%s" % (random_expr(R, d + 1), R.choice(FILTERS))
+    if r < 0.72:
+        return "(%s is %s%s)" % (random_expr(R, d + 1), R.choice(["", "not "]), R.choice(TESTS))
+    if r < 0.78:
+        return R.choice(["'ab c'", "' Xy '", "'a,b'", "messages[0].content", "bos_token"]) + R.choice(METHODS)
+    if r < 0.84:
+        return "(%s if %s else %s)" % (random_expr(R, d + 1), random_expr(R, d + 1), random_expr(R, d + 1))
+    if r < 0.88:
+        return "(not %s)" % random_expr(R, d + 1)
+    if r < 0.92:
+        return "%s[%s]" % (R.choice(["'hello'", "[1, 2, 3]", "messages", "(1, 2)"]),
+                           R.choice(["0", "-1", "1:", ":2", "::-1", "5", "1:-1"]))
+    if r < 0.96:
+        return "[%s, %s]" % (random_expr(R, d + 1), random_expr(R, d + 1))
+    return "-%s" % random_expr(R, d + 1)
+
+
+def random_stmt(R, d=0):
+    r = R.random()
+    nl = lambda: R.choice(["", "\n", "  \n", "\n  ", " "])
+    ws = lambda: R.choice(["", "-", "+", ""])
+    if d > 2 or r < 0.35:
+        return "{{%s %s %s}}%s" % (R.choice(["", "-"]), random_expr(R), R.choice(["", "-"]), nl())
+    if r < 0.5:
+        return "%s{%%%s if %s %s%%}%s%s{%%%s else %%}%s{%%%s endif %%}%s" % (
+            nl(), ws(), random_expr(R), ws().replace("+", ""), nl(), random_body(R, d + 1), ws(),
+            random_body(R, d + 1), ws(), nl())
+    if r < 0.65:
+        return "{%% for %s in %s %%}%s{{ loop.index }}{%% if loop.last %%}!{%% endif %%}{%% else %%}E{%% endfor %%}%s" % (
+            R.choice(["x", "m"]), R.choice(SEQS), random_body(R, d + 1), nl())
+    if r < 0.75:
+        return "{%% set v = %s %%}{{ v }}%s" % (random_expr(R), nl())
+    if r < 0.82:
+        return "{%% set ns.v = %s %%}{{ ns.v }}" % random_expr(R)
+    if r < 0.88:
+        return "{#%s c %s#}%s" % (ws(), ws(), nl())
+    return "text %s" % nl()
+
+
+def random_body(R, d):
+    return "".join(random_stmt(R, d) for _ in range(R.randint(1, 3)))
+
+
+def random_cases():
+    env = make_env()
+    R = __import__("random").Random(RANDOM_SEED)
+    cases = []
+    n_ok = n_err = 0
+    while n_ok < RANDOM_OK or n_err < RANDOM_ERR:
+        t = "{% set ns = namespace(v=0) %}" + random_body(R, 0)
+        case = {"template": t}
+        try:
+            case["output"] = env.from_string(t).render(
+                messages=CONVERSATIONS["multi_turn"], tools=None, documents=None,
+                add_generation_prompt=True, bos_token="<s>", eos_token="</s>")
+        except jinja2.exceptions.TemplateError as e:
+            case["error"] = f"{type(e).__name__}: {e}"
+        except (TypeError, ValueError, ArithmeticError) as e:
+            case["error"] = f"{type(e).__name__}: {e}"
+        if "error" in case:
+            n_err += 1
+            if n_err > RANDOM_ERR:
+                continue
+        else:
+            n_ok += 1
+            if n_ok > RANDOM_OK:
+                continue
+        cases.append(case)
+    return cases
 
 
 def make_env():
@@ -147,6 +254,7 @@ def main():
         "shared_llama2_has_chat_template": llama2_has_template,
         "conversations": CONVERSATIONS,
         "cases": render_all(templates),
+        "random_cases": random_cases(),
     }
     text = json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
     out = os.path.join(FIX, "expected.json")
@@ -159,7 +267,9 @@ def main():
     with open(out, "w", encoding="utf-8") as f:
         f.write(text)
     n_err = sum("error" in c for c in doc["cases"])
-    print(f"wrote {out}: {len(doc['cases'])} cases ({n_err} raise)")
+    r_err = sum("error" in c for c in doc["random_cases"])
+    print(f"wrote {out}: {len(doc['cases'])} cases ({n_err} raise), "
+          f"{len(doc['random_cases'])} random templates ({r_err} raise)")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,10 @@
  * add_generation_prompt (tests/gen_chat_fixtures.py).  Every case must match
  * byte for byte; a case where jinja2 raised must fail with
  * CHAT_ERR_TEMPLATE.  The shared LLaMA 3 tokenizer_config.json is also read
- * through chat_config_load() and rendered from there.
+ * through chat_config_load() and rendered from there.  expected.json also
+ * holds 500 random templates of the subset with jinja2's output (or its
+ * error): a differential test of the operators, filters, tests, methods,
+ * scoping and whitespace control in combinations nobody wrote by hand.
  *
  * Also: the built-in formats equal their model's template on every
  * conversation that template accepts; format detection; the fallback of
@@ -139,6 +142,41 @@ START_TEST(t_fixtures_byte_for_byte)
     }
     ck_assert_msg(failures == 0, "%d of %d template renderings differ from jinja2", failures, total);
     cJSON_Delete(tj);
+    cJSON_Delete(exp);
+}
+END_TEST
+
+/* 500 random templates of the subset (gen_chat_fixtures.py's grammar) */
+START_TEST(t_random_templates_match_jinja2)
+{
+    cJSON *exp = load_fixture("expected.json");
+    ChatMessage msgs[16];
+    int n = conversation(exp, "multi_turn", msgs, 16), total = 0, failures = 0, raised = 0;
+    const cJSON *c;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(exp, "random_cases")) {
+        const char *tpl = jstr(c, "template"), *want = jstr(c, "output");
+        char *out = NULL, err[512];
+        int rc = chat_render(tpl, msgs, n, "<s>", "</s>", 1, &out, err, sizeof err);
+        total++;
+        if (want && rc != CHAT_OK) {
+            fprintf(stderr, "random template %d: failed (%s)\n  %s\n", total, err, tpl);
+            failures++;
+        } else if (want && strcmp(out, want) != 0) {
+            char what[64];
+            snprintf(what, sizeof what, "random template %d", total);
+            report_mismatch(what, want, out);
+            fprintf(stderr, "  %s\n", tpl);
+            failures++;
+        } else if (!want && rc == CHAT_OK) {
+            fprintf(stderr, "random template %d: jinja2 raised (%s), rendered '%s'\n  %s\n", total, jstr(c, "error"), out, tpl);
+            failures++;
+        }
+        raised += !want;
+        free(out);
+    }
+    fprintf(stderr, "chat fixtures: %d random templates, %d of them raising in jinja2: %d differ\n", total, raised, failures);
+    ck_assert_int_ge(total, 500);
+    ck_assert_int_eq(failures, 0);
     cJSON_Delete(exp);
 }
 END_TEST
@@ -304,7 +342,7 @@ START_TEST(t_small_templates)
         { "{%- set ns = namespace(a=[]) -%}{%- set ns.a = ns.a + [1] -%}{{ ns.a }}", "[1]" },
         { "\r\nline\r\n{% if true %}\r\nx\r\n{% endif %}\r\n", "\nline\nx\n" },
         { "{{ 2 ** 62 }} {{ 2 ** -1 }} {{ 10 // -3 }} {{ 1.5 // 1 }} {{ -1.5 % 1 }}", "4611686018427387904 0.5 -4 1.0 0.5" },
-        { "{{ 'é'|upper }}{{ 'AbC'.lower() }}{{ '1st word'|title }}", "éabc1St Word" },
+        { "{{ 'é'|upper }}{{ 'AbC'.lower() }}{{ '1st word'|title }}{{ '1st word'.title() }}", "éabc1st Word1St Word" },
         { "{{ 'a' < 'b' }}{{ [1, 2] < [1, 3] }}{{ (1, 2) == [1, 2] }}", "TrueTrueFalse" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -462,6 +500,7 @@ Suite *suite_chat(void)
     Suite *s = suite_create("chat");
     TCase *tc = tcase_create("jinja2");
     tcase_add_test(tc, t_fixtures_byte_for_byte);
+    tcase_add_test(tc, t_random_templates_match_jinja2);
     tcase_add_test(tc, t_shared_tokenizer_configs);
     tcase_add_test(tc, t_config_variants);
     tcase_add_test(tc, t_small_templates);
