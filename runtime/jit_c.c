@@ -213,6 +213,13 @@ int jit_c_load(const char *source, const char *cache_dir, const char *cc, int ve
     if (verbose)
         fprintf(stderr, "ueajc: C backend: %s %s%s\n", m->cache_hit ? "cache hit" : "compiled", m->so_path,
                 m->cache_hit ? "" : "");
+    /* libgomp reads its settings when the first OpenMP object is loaded.  Its
+     * default spin (300000 iterations before a waiting thread sleeps) makes
+     * a model with hundreds of parallel regions per token ten times slower as
+     * soon as another process shares a core; 20000 keeps barriers fast on an
+     * idle machine and degrades gracefully on a busy one (measured on the
+     * 2-core CI kind).  A user's own GOMP_SPINCOUNT / OMP_WAIT_POLICY win. */
+    if (!getenv("OMP_WAIT_POLICY")) setenv("GOMP_SPINCOUNT", "20000", 0);
     /* RTLD_NODELETE: an OpenMP object must stay mapped while its worker threads live */
     m->handle = dlopen(m->so_path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
     if (!m->handle) {
