@@ -37,7 +37,7 @@ void    engine_free(Engine *e);
 
 int64_t engine_vocab(const Engine *e);
 int64_t engine_ctx_len(const Engine *e);
-size_t  engine_weight_bytes(const Engine *e);   /* bytes of all parameters as stored */
+size_t  engine_weight_bytes(const Engine *e);   /* parameter bytes read per token (all but lookup tables) */
 
 /* Runs n tokens at positions pos0..pos0+n-1 (0 < n <= max_batch,
  * pos0 + n <= ctx_len).  The logits are then at engine_logits(e):
