@@ -31,7 +31,7 @@
 extern const char model_llama_ue[];
 
 typedef struct RunArgs {
-    const char *model, *prompt, *prompt_file, *system, *logits_out, *model_file, *cache_dir;
+    const char *model, *prompt, *prompt_file, *system, *logits_out, *model_file, *cache_dir, *chat_format;
     int n_predict, ctx, threads, chat, ignore_eos, verbose, reps, bench_p, bench_n;
     SamplerConfig sc;
 } RunArgs;
@@ -90,6 +90,7 @@ static void usage(FILE *f, int bench)
           "  --min-p P           (default 0.05; 0 = off)\n"
           "  --repeat-penalty R  (default 1.0 = off)       --repeat-last-n N (default 64)\n"
           "  --chat              apply the checkpoint's chat template; -sys TEXT adds a system message\n"
+          "  --chat-format F     use a built-in format instead: chatml, llama2, llama3, llama3.1\n"
           "  --ignore-eos        keep generating after an end-of-sequence token\n"
           "  --logits OUT.npy    write the f32 logits of every prompt position and generated step\n"
           "  --model-file F.ue   the model description (default: the built-in models/llama.ue)\n"
@@ -147,6 +148,15 @@ static int parse_args(int argc, char **argv, RunArgs *a, int bench)
         else if (!strcmp(f, "--repeat-last-n")) { NEEDV(); if (parse_int(f, v, -1, 1 << 24, &a->sc.repeat_last_n)) return -1; }
         else if (!strcmp(f, "--logits")) { NEEDV(); a->logits_out = v; }
         else if (!strcmp(f, "--model-file")) { NEEDV(); a->model_file = v; }
+        else if (!strcmp(f, "--chat-format")) {
+            NEEDV();
+            if (chat_format_from_name(v) == CHAT_FMT_NONE) {
+                fprintf(stderr, "ueajc: error: --chat-format %s: expected chatml, llama2, llama3 or llama3.1\n", v);
+                return -1;
+            }
+            a->chat_format = v;
+            a->chat = 1;
+        }
         else if (!strcmp(f, "--cache-dir")) { NEEDV(); a->cache_dir = v; }
         else {
             fprintf(stderr, "ueajc: error: unknown option '%s' (see ueajc %s --help)\n", f, bench ? "bench" : "run");
@@ -336,14 +346,18 @@ int ueaj_run_main(int argc, char **argv)
             fprintf(stderr, "ueajc: error: %s\n", err);
             goto done;
         }
-        if (!cc.chat_template) {
-            fprintf(stderr, "%s: error: the checkpoint has no chat_template; run without --chat\n", tmpl_path);
+        if (!cc.chat_template && !a.chat_format) {
+            fprintf(stderr, "%s: error: the checkpoint has no chat_template; run without --chat, or name a "
+                            "built-in format with --chat-format\n", tmpl_path);
             chat_config_free(&cc);
             goto done;
         }
         ChatFormat fb = CHAT_FMT_NONE;
-        int rc = chat_apply(cc.chat_template, msgs, nm, cc.bos_token, cc.eos_token, 1, &rendered, &fb, err,
-                            sizeof err);
+        int rc = a.chat_format
+                     ? chat_render_builtin(chat_format_from_name(a.chat_format), msgs, nm, cc.bos_token, cc.eos_token,
+                                           1, &rendered, err, sizeof err)
+                     : chat_apply(cc.chat_template, msgs, nm, cc.bos_token, cc.eos_token, 1, &rendered, &fb, err,
+                                  sizeof err);
         chat_config_free(&cc);
         if (rc != CHAT_OK) {
             fprintf(stderr, "%s: %s\n", tmpl_path, err);
