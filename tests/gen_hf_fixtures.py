@@ -7,6 +7,8 @@ check that uses the fixtures (tests/hf_check.py) needs none of them:
 
     python3 -m venv /tmp/hfvenv
     /tmp/hfvenv/bin/pip install torch transformers tokenizers numpy safetensors
+    (made with torch 2.15.0, transformers 5.24.0, tokenizers 0.23.3; the
+    plain PyPI torch wheel pulls the CUDA libraries, 5.6 GB, about a minute)
     /tmp/hfvenv/bin/python tests/gen_hf_fixtures.py        (from the project root)
 
 Every case directory holds what `save_pretrained` writes for the model
@@ -36,12 +38,13 @@ bands all occur) and none, and head_dim != hidden_size / heads (10, 12 and
 6: not powers of two).  transformers 5 writes the RoPE settings as
 `rope_parameters` (rope_theta inside) and the dtype as `dtype`; two cases
 rewrite config.json afterwards into the transformers 4 layout that hub
-checkpoints have (`rope_theta`, `rope_scaling`, `torch_dtype`).  The
+checkpoints have (`rope_theta`, `rope_scaling`, `torch_dtype`; one also
+without `head_dim`, which then defaults to hidden_size / heads).  The
 expected logits always come from the model reloaded from the case
 directory with from_pretrained, so the saved files are what is checked.
 
 Weights are drawn N(0, std) with seeded torch generators at scales that
-give logits of a few units (HF's own init, std 0.02, gives near-uniform
+give logits of a few units to a few tens (HF's own init, std 0.02, gives near-uniform
 logits that would check nothing), norm weights 1 + 0.2 N(0, 1).  A draw is
 kept only when every row's top-1 logit beats the runner-up by at least
 MIN_MARGIN, so the argmax comparison cannot hinge on a near tie, and whose
