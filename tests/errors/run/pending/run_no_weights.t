@@ -1,4 +1,0 @@
-# args: run -m tests/errors/run/no_weights -p hi
-# >>> stdout
-# >>> stderr
-ueajc: error: tests/errors/run/no_weights: error: no model.safetensors or model.safetensors.index.json: the directory has no weights
