@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "chat.h"
+#include "checkpoint.h"
 #include "engine.h"
 #include "hub.h"
 #include "run_cli.h"
@@ -271,20 +272,6 @@ static int load(const RunArgs *a, Loaded *L, int64_t ctx, int64_t batch, int nee
     return 0;
 }
 
-/* max_position_embeddings from config.json, for the default context. */
-static int64_t config_ctx(const char *dir)
-{
-    char path[4200];
-    snprintf(path, sizeof path, "%s/config.json", dir);
-    size_t len;
-    char *s = read_text(path, &len);
-    int64_t v = 0;
-    const char *k = s ? strstr(s, "\"max_position_embeddings\"") : NULL;
-    if (k && (k = strchr(k, ':'))) v = strtoll(k + 1, NULL, 10);
-    free(s);
-    return v;
-}
-
 typedef struct Logits { float *v; int64_t rows, cap, V; } Logits;
 
 static int logits_add(Logits *lg, const float *rows, int64_t n)
@@ -319,6 +306,7 @@ int ueaj_run_main(int argc, char **argv)
     memset(&L, 0, sizeof L);
     ChatConfig cc;
     memset(&cc, 0, sizeof cc);
+    Checkpoint *ck = NULL;
 
     if (a.prompt_file) {
         size_t len;
@@ -337,9 +325,15 @@ int ueaj_run_main(int argc, char **argv)
         report(err);
         goto done;
     }
+    /* the checkpoint's own facts: EOS ids (config.json and generation_config.json), context */
+    CkptError cerr;
+    if (ckpt_open(dir, &ck, &cerr) != 0) {
+        report(cerr.msg);
+        goto done;
+    }
     int64_t ctx = a.ctx;
     if (!ctx) {
-        int64_t mp = config_ctx(dir);
+        int64_t mp = ckpt_max_position_embeddings(ck);
         ctx = mp > 0 && mp < 4096 ? mp : 4096;
     }
     /* --chat: the template is checked before the model is compiled and loaded */
@@ -438,7 +432,7 @@ int ueaj_run_main(int argc, char **argv)
             fwrite(piece, 1, plen, stdout);
             fflush(stdout);
         }
-        if (!a.ignore_eos && tok_is_eos(L.tok, next)) { stopped_eos = 1; break; }
+        if (!a.ignore_eos && (tok_is_eos(L.tok, next) || ckpt_is_eos(ck, next))) { stopped_eos = 1; break; }
         if (generated >= limit || nhist >= ctx) break;
         double t1 = now_s();
         if (engine_forward(L.eng, &next, 1, nhist - 1, 0, err, sizeof err) != 0) {
@@ -484,6 +478,7 @@ oom:
     fprintf(stderr, "ueajc: error: out of memory\n");
 done:
     chat_config_free(&cc);
+    ckpt_close(ck);
     free(lg.v);
     tok_stream_free(ts);
     sampler_free(smp);

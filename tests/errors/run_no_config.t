@@ -1,5 +1,4 @@
 # args: run -m tests/errors/run/no_config -p hi
 # >>> stdout
 # >>> stderr
-tests/errors/run/no_config/config.json: error: cannot read: No such file or directory
-ueajc: error: cannot use tests/errors/run/no_config/config.json
+tests/errors/run/no_config/config.json: error: cannot open: No such file or directory
