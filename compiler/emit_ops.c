@@ -121,7 +121,9 @@ static void emit_attention(UeajCtx *ctx, Buf *b, const Dialect *d, const IrNode 
     Buf sc;
     buf_init(&sc);
     emit_float_lit(&sc, n->fattr[0], DT_F32);
-    row_loop(ctx, b, d, "n", N);
+    /* threads split the queries (a prompt); decoding has one */
+    d->split_open(b, 'n', N);
+    buf_open(b, "for (int64_t i_n = lo_n; i_n < hi_n; i_n++) {");
     if (n->nin == 4) buf_line(b, "const int64_t qpos = a3[i_n]; /* the query's position among the keys */");
     else if (strcmp(N, M) == 0) buf_line(b, "const int64_t qpos = i_n;");
     else buf_line(b, "const int64_t qpos = i_n + (%s - %s); /* queries are the last %s of %s keys */", M, N, N, M);
@@ -136,21 +138,20 @@ static void emit_attention(UeajCtx *ctx, Buf *b, const Dialect *d, const IrNode 
     buf_line(b, "const int64_t g = h / %lld; /* the KV head of query head h */", (long long)(H / Hkv));
     buf_line(b, "const int64_t qo = (i_n * %lld + h) * %lld;", (long long)H, (long long)K);
     buf_line(b, "float mx = -3.402823466e38f;");
+    buf_line(b, "float score[hi - lo > 0 ? hi - lo : 1]; /* scaled q.k of each visible key */");
     buf_open(b, "for (int64_t j = lo; j < hi; j++) {");
     buf_line(b, "float s = 0;");
     buf_line(b, "for (int64_t i = 0; i < %lld; i++) s += ld_%s(a0[qo + i]) * ld_%s(a1[(j * %lld + g) * %lld + i]);",
              (long long)K, ld(q), ld(k), (long long)Hkv, (long long)K);
     buf_line(b, "s *= %s;", sc.p);
+    buf_line(b, "score[j - lo] = s;");
     buf_line(b, "if (s > mx) mx = s;");
     buf_close(b, "}");
     buf_line(b, "float acc[%lld];", (long long)V);
     buf_line(b, "for (int64_t i = 0; i < %lld; i++) acc[i] = 0;", (long long)V);
     buf_line(b, "float sum = 0;");
     buf_open(b, "for (int64_t j = lo; j < hi; j++) {");
-    buf_line(b, "float s = 0;");
-    buf_line(b, "for (int64_t i = 0; i < %lld; i++) s += ld_%s(a0[qo + i]) * ld_%s(a1[(j * %lld + g) * %lld + i]);",
-             (long long)K, ld(q), ld(k), (long long)Hkv, (long long)K);
-    buf_line(b, "const float p = expf(s * %s - mx);", sc.p);
+    buf_line(b, "const float p = expf(score[j - lo] - mx);");
     buf_line(b, "sum += p;");
     buf_line(b, "for (int64_t i = 0; i < %lld; i++) acc[i] += p * ld_%s(a2[(j * %lld + g) * %lld + i]);",
              (long long)V, ld(v), (long long)Hkv, (long long)V);
@@ -158,7 +159,8 @@ static void emit_attention(UeajCtx *ctx, Buf *b, const Dialect *d, const IrNode 
     buf_line(b, "for (int64_t i = 0; i < %lld; i++) out[(i_n * %lld + h) * %lld + i] = sum > 0 ? acc[i] / sum : 0.0f;",
              (long long)V, (long long)H, (long long)V);
     buf_close(b, "}");
-    d->close_parallel(b, 1);
+    buf_close(b, "}");
+    d->split_close(b);
     buf_free(&sc);
 }
 
