@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "dialect.h"
 #include "engine.h"
 #include "init.h"
@@ -31,6 +32,7 @@ struct Engine {
     int64_t     dyn[16];
     int         dim_n, dim_c, dim_m; /* indices of the run-time dims n, C, m (-1: absent) */
     int64_t     rows;                /* rows of logits of the last call */
+    int         threads, cur_threads; /* -t (0: all cores); the count last set */
     IrTensor   *tokens, *pos, *logits;
     int64_t     vocab, ctx_len, max_batch;
     size_t      weight_bytes;
@@ -111,7 +113,7 @@ Engine *engine_new(const EngineOptions *o, char *err, size_t errlen)
 
     csrc = emit_source(e->ctx, g, &dialect_c);
     if (jit_c_load(csrc, o->copt.cache_dir, o->copt.cc, o->verbose, &e->jm, err, errlen) != 0) goto fail;
-    if (e->jm.set_threads) e->jm.set_threads(o->threads);
+    e->threads = o->threads;
     if (o->weights) {   /* a model directory (one file or shards + index) or one .safetensors file */
         CkptError cerr;
         if (ckpt_open(o->weights, &ck, &cerr) != 0) {
@@ -220,6 +222,15 @@ int engine_forward(Engine *e, const int32_t *ids, int n, int64_t pos0, int all_l
     dyn[e->dim_n] = n;
     e->rows = n;
     if (e->dim_m >= 0) e->rows = dyn[e->dim_m] = all_logits ? n : 1;
+    /* Prompts (4+ tokens) use every thread: the blocked products scale.  One
+     * token at a time runs on one thread: measured on the 2-core machine,
+     * per-projection synchronisation made decoding slower with two threads
+     * (bench/RESULTS.md).  Results are the same either way. */
+    int want = n >= 4 ? (e->threads > 0 ? e->threads : 0) : 1;
+    if (e->jm.set_threads && want != e->cur_threads) {
+        e->jm.set_threads(want > 0 ? want : (int)sysconf(_SC_NPROCESSORS_ONLN));
+        e->cur_threads = want;
+    }
     e->jm.forward(e->bufs, dyn);
     return 0;
 }
