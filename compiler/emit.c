@@ -389,6 +389,13 @@ static void emit_plan(Buf *b, const IrGraph *g)
     buf_close(b, "};");
 }
 
+/* `--emit=c-kernels`: the generated source without its fixed prelude. */
+const char *emit_skip_prelude(const char *src)
+{
+    const char *p = strstr(src, "\n/* Buffers (index");
+    return p ? p + 1 : src;
+}
+
 char *emit_source(UeajCtx *ctx, const IrGraph *g, const Dialect *d)
 {
     Buf b;

@@ -366,6 +366,7 @@ int run_passes(UeajCtx *ctx, IrGraph *g, const char *stop_after, Buf *dump_after
 typedef struct Dialect Dialect;  /* dialect.h */
 extern const Dialect dialect_c;
 char *emit_source(UeajCtx *ctx, const IrGraph *g, const Dialect *d); /* malloc'd; caller frees */
+const char *emit_skip_prelude(const char *src); /* the part after the fixed prelude (--emit=c-kernels) */
 
 /* ---- the compilation context ------------------------------------------ */
 struct UeajCtx {

@@ -53,7 +53,7 @@ static void usage(FILE *f)
           "  --emit=config       the resolved arguments, slots and terms (ueajsum only)\n"
           "  --emit=ir           the IR after all passes; --emit=ir-after=PASS stops after PASS\n"
           "                      (passes: shapes variance precision order)\n"
-          "  --emit=c            the generated C\n"
+          "  --emit=c            the generated C; --emit=c-kernels without the fixed prelude\n"
           "\n"
           "Model files:\n"
           "  --config FILE       config.json that binds dims (config.NAME in the model file)\n"
@@ -217,6 +217,7 @@ int main(int argc, char **argv)
         mo.copt = o.copt;
         if (npos > 1) { fprintf(stderr, "ueajc: error: unexpected argument '%s'\n", pos[1]); goto done; }
         if (mo.emit && strcmp(mo.emit, "ast") && strcmp(mo.emit, "ir") && strcmp(mo.emit, "c") &&
+            strcmp(mo.emit, "c-kernels") &&
             strncmp(mo.emit, "ir-after=", 9)) {
             fprintf(stderr, "ueajc: error: --emit=%s: unknown stage (ast, ir, ir-after=PASS, c)\n", mo.emit);
             goto done;
@@ -247,7 +248,7 @@ int main(int argc, char **argv)
         goto done;
     }
     if (o.emit && strcmp(o.emit, "ast") && strcmp(o.emit, "config") && strcmp(o.emit, "ir") &&
-        strcmp(o.emit, "c") && strncmp(o.emit, "ir-after=", 9)) {
+        strcmp(o.emit, "c") && strcmp(o.emit, "c-kernels") && strncmp(o.emit, "ir-after=", 9)) {
         fprintf(stderr, "ueajc: error: --emit=%s: unknown stage (ast, config, ir, ir-after=PASS, c)\n", o.emit);
         goto done;
     }

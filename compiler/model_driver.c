@@ -357,6 +357,12 @@ int ueaj_model_main(const ModelOptions *o)
     buf_free(&dump);
     csrc = emit_source(ctx, g, &dialect_c);
     if (o->emit && !strcmp(o->emit, "c")) { fputs(csrc, stdout); status = 0; goto out; }
+    if (o->emit && !strcmp(o->emit, "c-kernels")) {
+        printf("/* (the fixed prelude of templates/c_prelude.h.in is omitted: --emit=c shows it) */\n");
+        fputs(emit_skip_prelude(csrc), stdout);
+        status = 0;
+        goto out;
+    }
     if (o->emit) { fprintf(stderr, "ueajc: error: --emit=%s: unknown stage (ast, ir, ir-after=PASS, c)\n", o->emit); goto out; }
     if (o->run || o->ninputs) { status = model_run(ctx, g, csrc, o); goto out; }
     if (has_suffix(o->out_path, ".c")) {

@@ -280,6 +280,12 @@ int ueaj_eval(const EvalOptions *o)
     buf_free(&dump);
     csrc = emit_source(ctx, g, &dialect_c);
     if (o->emit && !strcmp(o->emit, "c")) { fputs(csrc, stdout); status = 0; goto diags; }
+    if (o->emit && !strcmp(o->emit, "c-kernels")) {
+        printf("/* (the fixed prelude of templates/c_prelude.h.in is omitted: --emit=c shows it) */\n");
+        fputs(emit_skip_prelude(csrc), stdout);
+        status = 0;
+        goto diags;
+    }
     if (o->emit) { fprintf(stderr, "ueajc: error: --emit=%s: unknown stage\n", o->emit); goto diags; }
 
     char err[8192];
