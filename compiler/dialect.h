@@ -23,7 +23,8 @@ struct Dialect {
     /* Split the range [0, extent) of one loop among the threads: defines
      * int64_t lo_<letter>, hi_<letter> for the calling thread; everything up
      * to split_close runs once per thread with its own range. */
-    void (*split_open)(Buf *b, char letter, const char *extent);
+    /* `cond`: a C condition under which threads are worth it (NULL: always) */
+    void (*split_open)(Buf *b, char letter, const char *extent, const char *cond);
     void (*split_close)(Buf *b);
 };
 

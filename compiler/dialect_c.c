@@ -32,9 +32,10 @@ static void c_close_parallel(Buf *b, int n)
 
 /* OpenMP when the object is built with -fopenmp (runtime/jit_c.c does);
  * without it the region runs once with the whole range. */
-static void c_split_open(Buf *b, char letter, const char *extent)
+static void c_split_open(Buf *b, char letter, const char *extent, const char *cond)
 {
-    buf_line(b, "#pragma omp parallel");
+    if (cond) buf_line(b, "#pragma omp parallel if (%s)", cond);
+    else buf_line(b, "#pragma omp parallel");
     buf_open(b, "{");
     buf_line(b, "int64_t lo_%c = 0, hi_%c = %s;", letter, letter, extent);
     buf_line(b, "#ifdef _OPENMP");

@@ -249,7 +249,14 @@ static void emit_contract_stream(UeajCtx *ctx, Buf *b, const Dialect *d, const I
     char par = 0;
     for (int i = 0; i < len && !par; i++)
         if (strchr(n->out_letters, L[i])) par = L[i];
-    d->split_open(b, par, emit_size_str(ctx, n->lsize[(unsigned char)par]));
+    /* A thread team costs a few microseconds per kernel: worth it only when
+     * the weight is big (2 MB and up: the large projections of a 1B model)
+     * or several tokens share it.  Measured on the 2-core machine: two
+     * threads on every projection made SmolLM2 decode twice as slow. */
+    int64_t wbytes = (int64_t)dtype_size(n->in[w]->dtype);
+    for (int a = 0; a < n->in[w]->rank; a++) wbytes *= size_guess(n->in[w]->shape[a]);
+    const char *cond = wbytes >= (2 << 20) ? NULL : arena_printf(&ctx->arena, "%s > 1", emit_numel_str(ctx, n->out, 0, 1));
+    d->split_open(b, par, emit_size_str(ctx, n->lsize[(unsigned char)par]), cond);
     for (int i = 0; i < no; i++) {
         if (order[i] == par) {
             buf_open(b, "for (int64_t i_%c = lo_%c; i_%c < hi_%c; i_%c++) {", par, par, par, par, par);

@@ -122,7 +122,7 @@ static void emit_attention(UeajCtx *ctx, Buf *b, const Dialect *d, const IrNode 
     buf_init(&sc);
     emit_float_lit(&sc, n->fattr[0], DT_F32);
     /* threads split the queries (a prompt); decoding has one */
-    d->split_open(b, 'n', N);
+    d->split_open(b, 'n', N, NULL);
     buf_open(b, "for (int64_t i_n = lo_n; i_n < hi_n; i_n++) {");
     if (n->nin == 4) buf_line(b, "const int64_t qpos = a3[i_n]; /* the query's position among the keys */");
     else if (strcmp(N, M) == 0) buf_line(b, "const int64_t qpos = i_n;");

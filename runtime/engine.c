@@ -222,14 +222,10 @@ int engine_forward(Engine *e, const int32_t *ids, int n, int64_t pos0, int all_l
     dyn[e->dim_n] = n;
     e->rows = n;
     if (e->dim_m >= 0) e->rows = dyn[e->dim_m] = all_logits ? n : 1;
-    /* Prompts (4+ tokens) use every thread: the blocked products scale.  One
-     * token at a time runs on one thread: measured on the 2-core machine,
-     * per-projection synchronisation made decoding slower with two threads
-     * (bench/RESULTS.md).  Results are the same either way. */
-    int want = n >= 4 ? (e->threads > 0 ? e->threads : 0) : 1;
-    if (e->jm.set_threads && want != e->cur_threads) {
-        e->jm.set_threads(want > 0 ? want : (int)sysconf(_SC_NPROCESSORS_ONLN));
-        e->cur_threads = want;
+    /* -t: kernels decide per call whether a thread team is worth it (emit.c) */
+    if (e->jm.set_threads && e->cur_threads != 1) {
+        e->jm.set_threads(e->threads > 0 ? e->threads : (int)sysconf(_SC_NPROCESSORS_ONLN));
+        e->cur_threads = 1;
     }
     e->jm.forward(e->bufs, dyn);
     return 0;

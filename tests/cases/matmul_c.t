@@ -192,7 +192,7 @@ static void k0(const int64_t *dyn, const float *restrict a0, const uint16_t *res
     for (int64_t i_o = 0; i_o < D0 * D2; i_o++) {
         out[i_o] = -0.0f; /* -0, the identity of + */
     }
-    #pragma omp parallel
+    #pragma omp parallel if (D0 > 1)
     {
         int64_t lo_k = 0, hi_k = D2;
         #ifdef _OPENMP

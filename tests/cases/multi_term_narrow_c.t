@@ -22,7 +22,7 @@ static void k0(const float *restrict a0, const uint16_t *restrict a1, float *res
     for (int64_t i_o = 0; i_o < 8; i_o++) {
         out[i_o] = -0.0f; /* -0, the identity of + */
     }
-    #pragma omp parallel
+    #pragma omp parallel if (2 > 1)
     {
         int64_t lo_k = 0, hi_k = 4;
         #ifdef _OPENMP
