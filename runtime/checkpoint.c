@@ -47,6 +47,7 @@
  * dtype_convert rounds once from the source type (an f64 source is rounded
  * directly, not via f32), so every path rounds exactly once.
  */
+#include "strbuf.h"
 #include "checkpoint.h"
 
 #include <cjson/cJSON.h>
@@ -148,28 +149,6 @@ static char *path_join(const char *dir, const char *name)
     return p;
 }
 
-/* A growable string (the validation report). */
-typedef struct Str { char *p; size_t n, cap; bool oom; } Str;
-
-static void str_add(Str *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void str_add(Str *s, const char *fmt, ...)
-{
-    if (s->oom) return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int k = vsnprintf(s->p ? s->p + s->n : NULL, s->p ? s->cap - s->n : 0, fmt, ap);
-        va_end(ap);
-        if (k < 0) { s->oom = true; return; }
-        if (s->p && s->n + (size_t)k < s->cap) { s->n += (size_t)k; return; }
-        size_t cap = s->cap ? s->cap : 512;
-        while (cap <= s->n + (size_t)k) cap *= 2;
-        char *q = realloc(s->p, cap);
-        if (!q) { s->oom = true; return; }
-        s->p = q;
-        s->cap = cap;
-    }
-}
 
 /* ------------------------------------------------------------------ */
 /* Name table                                                          */

@@ -33,6 +33,7 @@
  * The host is assumed little-endian (checked at compile time), as are both
  * file formats.
  */
+#include "strbuf.h"
 #include "tensorio.h"
 
 #include <cjson/cJSON.h>
@@ -881,28 +882,6 @@ void tio_st_close(SafeTensors *st)
     memset(st, 0, sizeof *st);
 }
 
-/* A growable string for the JSON header. */
-typedef struct Str { char *p; size_t n, cap; bool oom; } Str;
-
-static void str_add(Str *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void str_add(Str *s, const char *fmt, ...)
-{
-    if (s->oom) return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int k = vsnprintf(s->p ? s->p + s->n : NULL, s->p ? s->cap - s->n : 0, fmt, ap);
-        va_end(ap);
-        if (k < 0) { s->oom = true; return; }
-        if (s->p && s->n + (size_t)k < s->cap) { s->n += (size_t)k; return; }
-        size_t cap = s->cap ? s->cap : 256;
-        while (cap <= s->n + (size_t)k) cap *= 2;
-        char *q = realloc(s->p, cap);
-        if (!q) { s->oom = true; return; }
-        s->p = q;
-        s->cap = cap;
-    }
-}
 
 static void str_json_string(Str *s, const char *v)
 {
