@@ -153,33 +153,7 @@ static void emit_dyn_locals(Buf *b, const IrGraph *g)
 
 static int64_t size_guess(IrSize s) { return s.dyn >= 0 ? 512 : s.c; }
 
-/* The operand a two-operand contraction should stream in memory order (the
- * weight of a projection), or -1 when the plain schedule applies.  The
- * streamed schedule accumulates straight into the output, so it needs an
- * output in the accumulation dtype, no variance division and no '+=' term;
- * the weight's last letter must be an output letter (the contiguous run the
- * innermost loop walks) and the weight must have no repeated letter. */
-static int stream_operand(const IrNode *n)
-{
-    if (n->nin != 2 || n->has_scale || n->accumulate || n->out->dtype != n->acc) return -1;
-    int64_t sz[2];
-    for (int k = 0; k < 2; k++) {
-        sz[k] = 1;
-        for (int a = 0; a < n->in[k]->rank; a++) sz[k] *= size_guess(n->in[k]->shape[a]);
-    }
-    /* the weight: the parameter, if exactly one operand is one; else the larger */
-    bool p0 = n->in[0]->kind == TEN_PARAM, p1 = n->in[1]->kind == TEN_PARAM;
-    int w = p0 != p1 ? (p1 ? 1 : 0) : sz[1] >= sz[0] ? 1 : 0;
-    const char *L = n->in_letters[w];
-    size_t len = strlen(L);
-    if (len == 0 || !strchr(n->out_letters, L[len - 1])) return -1;
-    for (size_t i = 0; i < len; i++)
-        if (strchr(L + i + 1, L[i])) return -1;
-    if (n->in[w]->shape[len - 1].dyn < 0 && n->in[w]->shape[len - 1].c == 1) return -1;
-    return w;
-}
-
-/* The streamed schedule (GEMV/GEMM-like projections):
+/* The streamed schedule (GEMV/GEMM-like projections, ir_stream_operand):
  *     out = -0
  *     for the weight's letters but its last (in its memory order):
  *         for the other letters (e.g. the token n):
@@ -187,49 +161,32 @@ static int stream_operand(const IrNode *n)
  * The weight is read once, in order (decode is bound by its bandwidth), the
  * innermost loop is contiguous in the weight and the output (it
  * vectorises), and every output element sums its products in the same order
- * as the plain schedule, so both give bit-identical results. */
-static bool size_same(IrSize a, IrSize b) { return a.dyn == b.dyn && (a.dyn >= 0 || a.c == b.c); }
-
-/* Is this a plain matrix product out[N.., O..] = x[N.., R..] . w[R.., O..]
- * (letters grouped like that, no broadcast), so that the prelude's blocked
- * product applies?  Fills the three extents as C expressions. */
-static bool gemm_shape(UeajCtx *ctx, const IrNode *n, int w, const char **N, const char **R, const char **O)
-{
-    const IrTensor *X = n->in[1 - w], *W = n->in[w];
-    if (X->dtype != DT_F32 || (W->dtype != DT_BF16 && W->dtype != DT_F32) || n->out->dtype != DT_F32) return false;
-    const char *xl = n->in_letters[1 - w], *wl = n->in_letters[w], *ol = n->out_letters;
-    int nr = 0; /* w = [R.., O..] */
-    while (wl[nr] && !strchr(ol, wl[nr])) nr++;
-    if (nr == 0 || !wl[nr]) return false;
-    for (const char *p = wl + nr; *p; p++) if (!strchr(ol, *p)) return false;
-    int xlen = (int)strlen(xl), nn = xlen - nr; /* x = [N.., R..] */
-    if (nn < 0 || strncmp(xl + nn, wl, (size_t)nr) != 0) return false;
-    for (int i = 0; i < nn; i++) if (strchr(wl, xl[i])) return false;
-    /* out = [N.., O..] */
-    if ((int)strlen(ol) != nn + (int)strlen(wl + nr) || strncmp(ol, xl, (size_t)nn) || strcmp(ol + nn, wl + nr)) return false;
-    const IrTensor *ts[3] = {X, W, n->out};
-    const char *ls[3] = {xl, wl, ol};
-    for (int t = 0; t < 3; t++)
-        for (int a = 0; a < ts[t]->rank; a++)
-            if (!size_same(ts[t]->shape[a], n->lsize[(unsigned char)ls[t][a]])) return false;
-    *N = emit_numel_str(ctx, X, 0, nn);
-    *R = emit_numel_str(ctx, W, 0, nr);
-    *O = emit_numel_str(ctx, W, nr, W->rank);
-    return true;
-}
-
+ * as the plain schedule, so both give bit-identical results.  A plain
+ * matrix product (ir_matmul_split) calls the prelude's ueaj_matmul_*
+ * instead: the same sums in the same order, register-blocked, reading a
+ * weight in column panels when pass_layout packed it. */
 static void emit_contract_stream(UeajCtx *ctx, Buf *b, const Dialect *d, const IrNode *n, int w)
 {
     const char *L = n->in_letters[w];
     int len = (int)strlen(L);
-    const char *gN, *gR, *gO;
-    if (gemm_shape(ctx, n, w, &gN, &gR, &gO)) {
-        buf_line(b, "/* many tokens: the blocked product (same sums, same order) */");
-        buf_open(b, "if (%s >= 4) {", gN);
-        buf_line(b, "ueaj_gemm_%s(%s, %s, %s, a%d, a%d, out);", dtype_name(n->in[w]->dtype), gN, gR, gO, 1 - w, w);
-        buf_line(b, "return;");
-        buf_close(b, "}");
+    /* A thread team costs a few microseconds per kernel: worth it only when
+     * the weight is big (2 MB and up: the large projections of a 1B model)
+     * or several tokens share it.  Measured on the 2-core machine: two
+     * threads on every projection made SmolLM2 decode twice as slow. */
+    int64_t wbytes = (int64_t)dtype_size(n->in[w]->dtype);
+    for (int a = 0; a < n->in[w]->rank; a++) wbytes *= size_guess(n->in[w]->shape[a]);
+    int nn, nr;
+    if (ir_matmul_split(n, w, &nn, &nr)) {
+        const IrTensor *W = n->in[w];
+        const char *gN = emit_numel_str(ctx, n->in[1 - w], 0, nn), *gR = emit_numel_str(ctx, W, 0, nr),
+                   *gO = emit_numel_str(ctx, W, nr, W->rank);
+        buf_line(b, "/* a matrix product: out[%s, %s] = x[%s, %s] . w[%s, %s]%s */", gN, gO, gN, gR, gR, gO,
+                 W->pack ? ", w in column panels" : "");
+        buf_line(b, "ueaj_matmul_%s(%s, %s, %s, a%d, a%d, out, %s, %d);", dtype_name(W->dtype), gN, gR, gO, 1 - w, w,
+                 wbytes >= (2 << 20) ? "1" : arena_printf(&ctx->arena, "%s > 1", gN), W->pack);
+        return;
     }
+    UEAJ_ASSERT(!n->in[w]->pack);
     char order[2 * IR_MAX_RANK + 1];
     int no = 0;
     for (int i = 0; i < len - 1; i++) order[no++] = L[i];
@@ -249,12 +206,6 @@ static void emit_contract_stream(UeajCtx *ctx, Buf *b, const Dialect *d, const I
     char par = 0;
     for (int i = 0; i < len && !par; i++)
         if (strchr(n->out_letters, L[i])) par = L[i];
-    /* A thread team costs a few microseconds per kernel: worth it only when
-     * the weight is big (2 MB and up: the large projections of a 1B model)
-     * or several tokens share it.  Measured on the 2-core machine: two
-     * threads on every projection made SmolLM2 decode twice as slow. */
-    int64_t wbytes = (int64_t)dtype_size(n->in[w]->dtype);
-    for (int a = 0; a < n->in[w]->rank; a++) wbytes *= size_guess(n->in[w]->shape[a]);
     const char *cond = wbytes >= (2 << 20) ? NULL : arena_printf(&ctx->arena, "%s > 1", emit_numel_str(ctx, n->out, 0, 1));
     d->split_open(b, par, emit_size_str(ctx, n->lsize[(unsigned char)par]), cond);
     for (int i = 0; i < no; i++) {
@@ -286,7 +237,7 @@ static void emit_contract_stream(UeajCtx *ctx, Buf *b, const Dialect *d, const I
 
 static void emit_contract(UeajCtx *ctx, Buf *b, const Dialect *d, const IrGraph *g, const IrNode *n)
 {
-    int w = stream_operand(n);
+    int w = ir_stream_operand(n);
     if (w >= 0) { emit_contract_stream(ctx, b, d, n, w); return; }
     const char *acct = d->type_name(n->acc);
     /* the summed letters: in some operand, not in the output; first-appearance order */
@@ -388,9 +339,9 @@ static void emit_plan(Buf *b, const IrGraph *g)
             for (int a = 0; a < t->load_rank; a++) buf_printf(b, "%s%lld", a ? ", " : "", (long long)t->load_shape[a]);
             buf_puts(b, "}, {");
             for (int a = 0; a < t->load_rank; a++) buf_printf(b, "%s%d", a ? ", " : "", t->load_perm[a]);
-            buf_puts(b, "}},\n");
+            buf_printf(b, "}, %d, %d},\n", t->pack, t->pack_nr);
         } else {
-            buf_puts(b, "0, 0, {0}, {0}},\n");
+            buf_printf(b, "0, 0, {0}, {0}, %d, %d},\n", t->pack, t->pack_nr);
         }
     }
     buf_close(b, "};");

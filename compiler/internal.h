@@ -250,7 +250,11 @@ typedef struct IrTensor {
     int64_t     load_shape[IR_MAX_RANK];
     int         load_perm[IR_MAX_RANK]; /* applied after viewing with load_shape; identity if none */
     bool        has_perm;
+    int         pack;        /* 0: row-major; else column panels this wide (pass_layout) */
+    int         pack_nr;     /* packed: the leading axes that form the rows R */
 } IrTensor;
+
+#define IR_PACK_WIDTH 64
 
 /* The op set, declared once: X(ID, name in dumps, operand count or -1 if it varies).
  *   CONTRACT  einsum of its operands (pairwise after pass_order)
@@ -357,6 +361,14 @@ int pass_shapes(UeajCtx *ctx, IrGraph *g);
 int pass_variance(UeajCtx *ctx, IrGraph *g);
 int pass_precision(UeajCtx *ctx, IrGraph *g);
 int pass_order(UeajCtx *ctx, IrGraph *g);
+int pass_layout(UeajCtx *ctx, IrGraph *g);
+/* pass_layout.c: projections and the packed weight layout */
+int     ir_stream_operand(const IrNode *n);  /* the weight operand of a streamable contraction, or -1 */
+bool    ir_matmul_split(const IrNode *n, int w, int *nn, int *nr); /* x[N..,R..] . w[R..,O..]: axis counts */
+int64_t ir_storage_elems(const IrTensor *t, int64_t logical);       /* elements stored (panels padded) */
+void    ir_pack_values(const IrTensor *t, void *dst, const void *src); /* row-major -> panels */
+/* Replaces the malloc'd row-major *buf (logical elements) by its packed copy; 0, or -1 out of memory. */
+int     ir_pack_buffer(const IrTensor *t, void **buf, int64_t logical);
 
 typedef struct PassInfo { const char *name; int (*run)(UeajCtx *, IrGraph *); } PassInfo;
 extern const PassInfo ueaj_passes[];   /* NULL-terminated, in pipeline order */

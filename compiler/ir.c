@@ -124,6 +124,7 @@ void ir_dump(Buf *b, const IrGraph *g)
         if (t->kind == TEN_PARAM) buf_printf(b, " grad=%s", t->grad_dtype ? dtype_name(t->grad_dtype) : "?");
         if (t->group == UG_LORA) buf_puts(b, " group=lora");
         if (t->has_var) buf_printf(b, " var=%g", t->var);
+        if (t->pack) buf_printf(b, " layout=panels%d(rows:%d)", t->pack, t->pack_nr);
         buf_putc(b, '\n');
     }
     for (int i = 0; i < g->nodes.n; i++) {

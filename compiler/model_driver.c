@@ -247,6 +247,7 @@ static int model_run(UeajCtx *ctx, IrGraph *g, const char *csrc, const ModelOpti
                 goto done;
             }
         }
+        if (ir_pack_buffer(t, &bufs[i], cnt) != 0) { fprintf(stderr, "ueajc: error: out of memory for %s\n", t->name); goto done; }
     }
     /* ids must index the tables they are looked up in */
     for (int i = 0; i < g->nodes.n; i++) {

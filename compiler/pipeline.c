@@ -1,7 +1,7 @@
 /* pipeline.c - what the compiler does, in order.
  *
  *   text --parse--> AST --resolve--> UConfig --build--> IR
- *        --shapes--> --variance--> --precision--> --order--> IR (final)
+ *        --shapes--> --variance--> --precision--> --order--> --layout--> IR (final)
  *        --emit--> C source --cc--> shared object (runtime/jit_c.c)
  *
  * run_passes() is the pass list; the IR is verified after each pass, and
@@ -16,6 +16,7 @@ const PassInfo ueaj_passes[] = {
     {"variance", pass_variance},
     {"precision", pass_precision},
     {"order", pass_order},
+    {"layout", pass_layout},
     {NULL, NULL},
 };
 

@@ -32,6 +32,7 @@ typedef struct UeajOptions {
     int         verbose;
     const char *cache_dir;      /* NULL: $UEAJ_CACHE or $XDG_CACHE_HOME/ueajc or ~/.cache/ueajc */
     const char *cc;             /* NULL: $CC or "cc" */
+    int         no_pack;        /* keep every weight row-major (targets that hand weights to a library) */
 } UeajOptions;
 
 UeajCtx *ueaj_ctx_new(const UeajOptions *opt); /* opt may be NULL */

@@ -165,6 +165,7 @@ Engine *engine_new(const EngineOptions *o, char *err, size_t errlen)
             for (int64_t q = 0; q < cnt; q++) dtype_store(e->bufs[i], t->dtype, (size_t)q, v[q]);
             free(v);
         }
+        if (ir_pack_buffer(t, &e->bufs[i], cnt) != 0) goto oom;
     }
     ckpt_close(ck);
     ueaj_diag_render(e->ctx, stderr); /* warnings, if any */

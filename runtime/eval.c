@@ -324,6 +324,7 @@ int ueaj_eval(const EvalOptions *o)
             for (int64_t q = 0; q < n; q++) dtype_store(bufs[i], t->dtype, (size_t)q, vals[q]);
             free(vals);
         }
+        if (ir_pack_buffer(t, &bufs[i], n) != 0) { fprintf(stderr, "ueajc: error: out of memory for %s\n", t->name); goto diags; }
     }
     jm.forward(bufs, NULL);
     UEAJ_ASSERT(out != NULL);

@@ -30,6 +30,6 @@ const int ueaj_plan_ndims = 1;
 const char *const ueaj_plan_dim_names[1] = {"i"};
 const int ueaj_plan_ntensors = 2;
 const ueaj_plan_tensor ueaj_plan_tensors[2] = {
-    {"x0", 0, "f32", 2, {-1, -1}, 0, 0, {0}, {0}},
-    {"out", 2, "f32", 1, {-1}, 0, 0, {0}, {0}},
+    {"x0", 0, "f32", 2, {-1, -1}, 0, 0, {0}, {0}, 0, 0},
+    {"out", 2, "f32", 1, {-1}, 0, 0, {0}, {0}, 0, 0},
 };

@@ -45,7 +45,7 @@ const int ueaj_plan_ndims = 0;
 const char *const ueaj_plan_dim_names[1] = {0};
 const int ueaj_plan_ntensors = 3;
 const ueaj_plan_tensor ueaj_plan_tensors[3] = {
-    {"x0", 0, "f32", 2, {2, 3}, 0, 0, {0}, {0}},
-    {"w_1", 1, "f8e4m3", 2, {3, 4}, 0, 0, {0}, {0}},
-    {"out", 2, "f32", 2, {2, 4}, 0, 0, {0}, {0}},
+    {"x0", 0, "f32", 2, {2, 3}, 0, 0, {0}, {0}, 0, 0},
+    {"w_1", 1, "f8e4m3", 2, {3, 4}, 0, 0, {0}, {0}, 0, 0},
+    {"out", 2, "f32", 2, {2, 4}, 0, 0, {0}, {0}, 0, 0},
 };

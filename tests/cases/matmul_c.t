@@ -107,51 +107,143 @@ typedef struct ueaj_plan_tensor {
     int         load_rank;     /* the checkpoint tensor's shape ... */
     long long   load_shape[8];
     int         load_perm[8];  /* ... and the axis permutation applied to it */
+    int         pack;          /* 0 row-major; else column panels this wide (see below) */
+    int         pack_rows;     /* packed: how many leading axes form the rows */
 } ueaj_plan_tensor;
 
-/* ---- a blocked matrix product for projections with many tokens -------
- * out[N, O] = x[N, R] (f32) times w[R, O] (bf16 or f32), accumulated in
- * f32.  Each output element starts at -0 and adds its R products in order
- * r = 0, 1, ..., R-1, exactly as the plain loop nest does, so results are
- * bit-identical to it; the blocking only keeps a 4 x 32 tile of outputs in
- * registers while the weight rows stream past.  Threads split the columns
- * (in multiples of 32).  Used when a call passes 4 tokens or more. */
-#define UEAJ_GEMM(NAME, WT, LD)                                                              \
-static void NAME(int64_t N, int64_t R, int64_t O, const float *restrict x,                   \
-                 const WT *restrict w, float *restrict out)                                  \
+/* ---- the matrix product of projections ---------------------------------
+ * out[N, O] = x[N, R] (f32) . w[R, O] (bf16 or f32), accumulated in f32.
+ * Every output element starts at -0 and adds its R products x*w (each
+ * rounded to f32, then added: no fused multiply-add) in the order r = 0,
+ * 1, ..., R-1: the plain loop nest's order, so every schedule below gives
+ * bit-identical results, and a token decoded alone equals the same position
+ * of a whole-prompt pass.  The schedules change only what stays in
+ * registers and how the weight is walked:
+ *  - few tokens (N < 4): a tile of 64 outputs stays in 4 vector registers
+ *    while the weight's rows stream past (all R rows when the weight is in
+ *    panels, UEAJ_MV_RB rows at a time when it is row-major);
+ *  - many tokens: an 8 x 32 tile stays in 16 vector registers; the weight
+ *    is cut into blocks of UEAJ_MM_KB rows x UEAJ_MM_NB columns that stay in
+ *    cache while every token passes them.
+ * w is row-major (P = 0: element (r, c) at r * O + c) or in column panels
+ * of P = 64 (compiler/pass_layout.c: at (c / P) * R * P + r * P + c % P,
+ * so that a thread's columns are one contiguous run of memory).
+ * Vectors are GCC vector extensions: AVX-512 where the machine has it (the
+ * runtime compiles with -march=native), else AVX2 or SSE halves.  Threads
+ * split the columns in multiples of 64. */
+typedef float    ueaj_v16f   __attribute__((vector_size(64)));
+typedef float    ueaj_v16f_u __attribute__((vector_size(64), aligned(4), may_alias));
+typedef uint16_t ueaj_v16h_u __attribute__((vector_size(32), aligned(2), may_alias));
+typedef uint32_t ueaj_v16u   __attribute__((vector_size(64)));
+
+static inline ueaj_v16f ueaj_v16_f32(const float *p) { return *(const ueaj_v16f_u *)p; }
+static inline ueaj_v16f ueaj_v16_bf16(const uint16_t *p)
+{
+    ueaj_v16u u = __builtin_convertvector(*(const ueaj_v16h_u *)p, ueaj_v16u) << 16;
+    return (ueaj_v16f)u;
+}
+static inline void ueaj_v16_st(float *p, ueaj_v16f v) { *(ueaj_v16f_u *)p = v; }
+
+#define UEAJ_MV_RB 16
+#define UEAJ_MM_KB 256
+#define UEAJ_MM_NB 256
+
+#define UEAJ_MATMUL(NAME, WT, LD, V16)                                                        \
+/* columns [c0, c1) of rows [n0, n1), weight rows [r0, r1): one output at a time */          \
+static void NAME##_edge(int64_t n0, int64_t n1, int64_t R, int64_t O, int64_t P, int64_t c0,  \
+                        int64_t c1, int64_t r0, int64_t r1, const float *restrict x,         \
+                        const WT *restrict w, float *restrict out)                           \
 {                                                                                            \
-    _Pragma("omp parallel")                                                                  \
-    {                                                                                        \
-        int64_t nblk = (O + 31) / 32, b0 = 0, b1 = nblk;                                     \
-        UEAJ_THREAD_RANGE(nblk, b0, b1);                                                     \
-        for (int64_t n0 = 0; n0 < N; n0 += 4) {                                              \
-            for (int64_t b = b0; b < b1; b++) {                                              \
-                const int64_t c = b * 32;                                                    \
-                if (n0 + 4 <= N && c + 32 <= O) {                                            \
-                    float acc[4][32];                                                        \
-                    for (int i = 0; i < 4; i++)                                              \
-                        for (int j = 0; j < 32; j++) acc[i][j] = -0.0f;                      \
-                    for (int64_t r = 0; r < R; r++) {                                        \
-                        float wv[32];                                                        \
-                        for (int j = 0; j < 32; j++) wv[j] = LD(w[r * O + c + j]);           \
-                        for (int i = 0; i < 4; i++) {                                        \
-                            const float xv = x[(n0 + i) * R + r];                            \
-                            for (int j = 0; j < 32; j++) acc[i][j] += xv * wv[j];            \
-                        }                                                                    \
-                    }                                                                        \
-                    for (int i = 0; i < 4; i++)                                              \
-                        for (int j = 0; j < 32; j++) out[(n0 + i) * O + c + j] = acc[i][j];  \
-                } else { /* a partial tile */                                                \
-                    const int64_t ne = N - n0 < 4 ? N - n0 : 4, ce = O - c < 32 ? O - c : 32;\
-                    for (int64_t i = 0; i < ne; i++)                                         \
-                        for (int64_t j = 0; j < ce; j++) {                                   \
-                            float a = -0.0f;                                                 \
-                            for (int64_t r = 0; r < R; r++)                                  \
-                                a += x[(n0 + i) * R + r] * LD(w[r * O + c + j]);             \
-                            out[(n0 + i) * O + c + j] = a;                                   \
-                        }                                                                    \
+    for (int64_t n = n0; n < n1; n++)                                                        \
+        for (int64_t c = c0; c < c1; c++) {                                                  \
+            const WT *wc = P ? w + c / P * R * P + c % P : w + c;                            \
+            const int64_t rs = P ? P : O;                                                    \
+            float a = r0 == 0 ? -0.0f : out[n * O + c];                                      \
+            for (int64_t r = r0; r < r1; r++) a += x[n * R + r] * LD(wc[r * rs]);            \
+            out[n * O + c] = a;                                                              \
+        }                                                                                    \
+}                                                                                            \
+/* few tokens: columns [c0, c1) */                                                           \
+static void NAME##_mv(int64_t N, int64_t R, int64_t O, int64_t P, int64_t c0, int64_t c1,    \
+                      const float *restrict x, const WT *restrict w, float *restrict out)    \
+{                                                                                            \
+    const int64_t cv = c0 + (c1 - c0) / 64 * 64, rb = P ? R : UEAJ_MV_RB, rs = P ? P : O;     \
+    for (int64_t n = 0; n < N; n++)                                                          \
+        for (int64_t r0 = 0; r0 < R; r0 += rb) {                                             \
+            const int64_t r1 = r0 + rb < R ? r0 + rb : R;                                    \
+            const float *xn = x + n * R;                                                     \
+            float *on = out + n * O;                                                         \
+            for (int64_t c = c0; c < cv; c += 64) {                                          \
+                const WT *wc = P ? w + c / P * R * P + c % P : w + c;                        \
+                ueaj_v16f a0, a1, a2, a3;                                                    \
+                if (r0 == 0) a0 = a1 = a2 = a3 = -(ueaj_v16f){0};                            \
+                else {                                                                       \
+                    a0 = ueaj_v16_f32(on + c);      a1 = ueaj_v16_f32(on + c + 16);          \
+                    a2 = ueaj_v16_f32(on + c + 32); a3 = ueaj_v16_f32(on + c + 48);          \
                 }                                                                            \
+                for (int64_t r = r0; r < r1; r++) {                                          \
+                    const float xv = xn[r];                                                  \
+                    const WT *wr = wc + r * rs;                                              \
+                    a0 += xv * V16(wr);      a1 += xv * V16(wr + 16);                        \
+                    a2 += xv * V16(wr + 32); a3 += xv * V16(wr + 48);                        \
+                }                                                                            \
+                ueaj_v16_st(on + c, a0);      ueaj_v16_st(on + c + 16, a1);                  \
+                ueaj_v16_st(on + c + 32, a2); ueaj_v16_st(on + c + 48, a3);                  \
             }                                                                                \
+            NAME##_edge(n, n + 1, R, O, P, cv, c1, r0, r1, x, w, out);                       \
+        }                                                                                    \
+}                                                                                            \
+/* many tokens: rows [n0, n0 + 8), columns [c, c + 32), weight rows [r0, r1) */              \
+static inline void NAME##_tile(int64_t n0, int64_t R, int64_t O, int64_t P, int64_t c,       \
+                               int64_t r0, int64_t r1, const float *restrict x,              \
+                               const WT *restrict w, float *restrict out)                    \
+{                                                                                            \
+    const WT *wc = P ? w + c / P * R * P + c % P : w + c;                                    \
+    const int64_t rs = P ? P : O;                                                            \
+    ueaj_v16f a[8][2];                                                                       \
+    for (int i = 0; i < 8; i++)                                                              \
+        for (int j = 0; j < 2; j++)                                                          \
+            a[i][j] = r0 == 0 ? -(ueaj_v16f){0} : ueaj_v16_f32(out + (n0 + i) * O + c + 16 * j); \
+    const float *xr = x + n0 * R;                                                            \
+    for (int64_t r = r0; r < r1; r++) {                                                      \
+        const ueaj_v16f w0 = V16(wc + r * rs), w1 = V16(wc + r * rs + 16);                   \
+        for (int i = 0; i < 8; i++) {                                                        \
+            const float xv = xr[i * R + r];                                                  \
+            a[i][0] += xv * w0;                                                              \
+            a[i][1] += xv * w1;                                                              \
+        }                                                                                    \
+    }                                                                                        \
+    for (int i = 0; i < 8; i++)                                                              \
+        for (int j = 0; j < 2; j++) ueaj_v16_st(out + (n0 + i) * O + c + 16 * j, a[i][j]);   \
+}                                                                                            \
+static void NAME##_mm(int64_t N, int64_t R, int64_t O, int64_t P, int64_t c0, int64_t c1,    \
+                      const float *restrict x, const WT *restrict w, float *restrict out)    \
+{                                                                                            \
+    const int64_t nv = N / 8 * 8, cv = c0 + (c1 - c0) / 32 * 32;                             \
+    for (int64_t r0 = 0; r0 < R; r0 += UEAJ_MM_KB) {                                         \
+        const int64_t r1 = r0 + UEAJ_MM_KB < R ? r0 + UEAJ_MM_KB : R;                        \
+        for (int64_t p = c0; p < cv; p += UEAJ_MM_NB) {                                      \
+            const int64_t pe = p + UEAJ_MM_NB < cv ? p + UEAJ_MM_NB : cv;                    \
+            for (int64_t n0 = 0; n0 < nv; n0 += 8)                                           \
+                for (int64_t c = p; c < pe; c += 32) NAME##_tile(n0, R, O, P, c, r0, r1, x, w, out); \
+        }                                                                                    \
+        NAME##_edge(nv, N, R, O, P, c0, cv, r0, r1, x, w, out);                              \
+        NAME##_edge(0, N, R, O, P, cv, c1, r0, r1, x, w, out);                               \
+    }                                                                                        \
+}                                                                                            \
+/* team: whether a thread team is worth it (the caller judges the weight's size);            \
+ * P: 0 (w row-major) or 64 (w in column panels) */                                         \
+static void NAME(int64_t N, int64_t R, int64_t O, const float *restrict x,                   \
+                 const WT *restrict w, float *restrict out, int team, int P)                 \
+{                                                                                            \
+    _Pragma("omp parallel if (team)")                                                        \
+    {                                                                                        \
+        int64_t nblk = (O + 63) / 64, b0 = 0, b1 = nblk;                                     \
+        UEAJ_THREAD_RANGE(nblk, b0, b1);                                                     \
+        const int64_t c0 = b0 * 64, c1 = b1 * 64 < O ? b1 * 64 : O;                          \
+        if (c0 < c1) {                                                                       \
+            if (N < 4) NAME##_mv(N, R, O, P, c0, c1, x, w, out);                             \
+            else NAME##_mm(N, R, O, P, c0, c1, x, w, out);                                   \
         }                                                                                    \
     }                                                                                        \
 }
@@ -167,8 +259,8 @@ static void NAME(int64_t N, int64_t R, int64_t O, const float *restrict x,      
 #define UEAJ_THREAD_RANGE(total, lo, hi) do { lo = 0; hi = (total); } while (0)
 #endif
 
-UEAJ_GEMM(ueaj_gemm_bf16, uint16_t, ld_bf16)
-UEAJ_GEMM(ueaj_gemm_f32, float, ld_f32)
+UEAJ_MATMUL(ueaj_matmul_bf16, uint16_t, ld_bf16, ueaj_v16_bf16)
+UEAJ_MATMUL(ueaj_matmul_f32, float, ld_f32, ueaj_v16_f32)
 
 /* Buffers (index: tensor, shape, dtype): */
 /*   bufs[0]: x0 [D0, D1] f32 */
@@ -184,30 +276,8 @@ static void k0(const int64_t *dyn, const float *restrict a0, const uint16_t *res
     const int64_t D0 = dyn[0]; /* i */
     const int64_t D1 = dyn[1]; /* j */
     const int64_t D2 = dyn[2]; /* k */
-    /* many tokens: the blocked product (same sums, same order) */
-    if (D0 >= 4) {
-        ueaj_gemm_bf16(D0, D1, D2, a0, a1, out);
-        return;
-    }
-    for (int64_t i_o = 0; i_o < D0 * D2; i_o++) {
-        out[i_o] = -0.0f; /* -0, the identity of + */
-    }
-    #pragma omp parallel if (D0 > 1)
-    {
-        int64_t lo_k = 0, hi_k = D2;
-        #ifdef _OPENMP
-        const int64_t nt = omp_get_num_threads(), id = omp_get_thread_num();
-        lo_k = D2 * id / nt;
-        hi_k = D2 * (id + 1) / nt;
-        #endif
-        for (int64_t i_j = 0; i_j < D1; i_j++) {
-            for (int64_t i_i = 0; i_i < D0; i_i++) {
-                for (int64_t i_k = lo_k; i_k < hi_k; i_k++) {
-                    out[i_i * D2 + i_k] += ld_f32(a0[i_i * D1 + i_j]) * ld_bf16(a1[i_j * D2 + i_k]);
-                }
-            }
-        }
-    }
+    /* a matrix product: out[D0, D2] = x[D0, D1] . w[D1, D2] */
+    ueaj_matmul_bf16(D0, D1, D2, a0, a1, out, D0 > 1, 0);
 }
 
 /* Runs every kernel in order.  bufs[i] is tensor i (see the table above). */
@@ -221,7 +291,7 @@ const int ueaj_plan_ndims = 3;
 const char *const ueaj_plan_dim_names[3] = {"i", "j", "k"};
 const int ueaj_plan_ntensors = 3;
 const ueaj_plan_tensor ueaj_plan_tensors[3] = {
-    {"x0", 0, "f32", 2, {-1, -2}, 0, 0, {0}, {0}},
-    {"w_1", 1, "bf16", 2, {-2, -3}, 0, 0, {0}, {0}},
-    {"out", 2, "f32", 2, {-1, -3}, 0, 0, {0}, {0}},
+    {"x0", 0, "f32", 2, {-1, -2}, 0, 0, {0}, {0}, 0, 0},
+    {"w_1", 1, "bf16", 2, {-2, -3}, 0, 0, {0}, {0}, 0, 0},
+    {"out", 2, "f32", 2, {-1, -3}, 0, 0, {0}, {0}, 0, 0},
 };

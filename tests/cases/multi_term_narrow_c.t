@@ -14,30 +14,8 @@
  *     t4 = x0:f32, w:bf16 -> f32, accumulate f32 */
 static void k0(const float *restrict a0, const uint16_t *restrict a1, float *restrict out)
 {
-    /* many tokens: the blocked product (same sums, same order) */
-    if (2 >= 4) {
-        ueaj_gemm_bf16(2, 3, 4, a0, a1, out);
-        return;
-    }
-    for (int64_t i_o = 0; i_o < 8; i_o++) {
-        out[i_o] = -0.0f; /* -0, the identity of + */
-    }
-    #pragma omp parallel if (2 > 1)
-    {
-        int64_t lo_k = 0, hi_k = 4;
-        #ifdef _OPENMP
-        const int64_t nt = omp_get_num_threads(), id = omp_get_thread_num();
-        lo_k = 4 * id / nt;
-        hi_k = 4 * (id + 1) / nt;
-        #endif
-        for (int64_t i_j = 0; i_j < 3; i_j++) {
-            for (int64_t i_i = 0; i_i < 2; i_i++) {
-                for (int64_t i_k = lo_k; i_k < hi_k; i_k++) {
-                    out[i_i * 4 + i_k] += ld_f32(a0[i_i * 3 + i_j]) * ld_bf16(a1[i_j * 4 + i_k]);
-                }
-            }
-        }
-    }
+    /* a matrix product: out[2, 4] = x[2, 3] . w[3, 4], w in column panels */
+    ueaj_matmul_bf16(2, 3, 4, a0, a1, out, 2 > 1, 64);
 }
 
 /* k1: contract k->ik
@@ -82,9 +60,9 @@ const int ueaj_plan_ndims = 0;
 const char *const ueaj_plan_dim_names[1] = {0};
 const int ueaj_plan_ntensors = 5;
 const ueaj_plan_tensor ueaj_plan_tensors[5] = {
-    {"x0", 0, "f32", 2, {2, 3}, 0, 0, {0}, {0}},
-    {"w", 1, "bf16", 2, {3, 4}, 0, 0, {0}, {0}},
-    {"b", 1, "bf16", 1, {4}, 0, 0, {0}, {0}},
-    {"out", 2, "bf16", 2, {2, 4}, 0, 0, {0}, {0}},
-    {"t4", 3, "f32", 2, {2, 4}, 0, 0, {0}, {0}},
+    {"x0", 0, "f32", 2, {2, 3}, 0, 0, {0}, {0}, 0, 0},
+    {"w", 1, "bf16", 2, {3, 4}, 0, 0, {0}, {0}, 64, 1},
+    {"b", 1, "bf16", 1, {4}, 0, 0, {0}, {0}, 0, 0},
+    {"out", 2, "bf16", 2, {2, 4}, 0, 0, {0}, {0}, 0, 0},
+    {"t4", 3, "f32", 2, {2, 4}, 0, 0, {0}, {0}, 0, 0},
 };

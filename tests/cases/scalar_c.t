@@ -34,7 +34,7 @@ const int ueaj_plan_ndims = 2;
 const char *const ueaj_plan_dim_names[2] = {"i", "j"};
 const int ueaj_plan_ntensors = 3;
 const ueaj_plan_tensor ueaj_plan_tensors[3] = {
-    {"x0", 0, "f32", 2, {-1, -2}, 0, 0, {0}, {0}},
-    {"x1", 0, "f32", 2, {-1, -2}, 0, 0, {0}, {0}},
-    {"out", 2, "f32", 0, {0}, 0, 0, {0}, {0}},
+    {"x0", 0, "f32", 2, {-1, -2}, 0, 0, {0}, {0}, 0, 0},
+    {"x1", 0, "f32", 2, {-1, -2}, 0, 0, {0}, {0}, 0, 0},
+    {"out", 2, "f32", 0, {0}, 0, 0, {0}, {0}, 0, 0},
 };

@@ -1,11 +1,11 @@
 # args: --emit=ir 'bnd,*dhik,bmz,*zhk,bmy,*yhv,nm->bnhiv' --dim b=2 --dim n=8 --dim m=8 --dim d=16 --dim h=2 --dim i=2 --dim k=4 --dim v=4 --dim z=16 --dim y=16
 # >>> stdout
 tensor %0 x0       input  [2, 8, 16] f32
-tensor %1 w_1      param  [16, 2, 2, 4] bf16 grad=bf16
+tensor %1 w_1      param  [16, 2, 2, 4] bf16 grad=bf16 layout=panels64(rows:1)
 tensor %2 x2       input  [2, 8, 16] f32
-tensor %3 w_3      param  [16, 2, 4] bf16 grad=bf16
+tensor %3 w_3      param  [16, 2, 4] bf16 grad=bf16 layout=panels64(rows:1)
 tensor %4 x4       input  [2, 8, 16] f32
-tensor %5 w_5      param  [16, 2, 4] bf16 grad=bf16
+tensor %5 w_5      param  [16, 2, 4] bf16 grad=bf16 layout=panels64(rows:1)
 tensor %6 x6       input  [8, 8] f32
 tensor %7 out      output [2, 8, 2, 2, 4] f32
 tensor %8 t8       temp   [2, 8, 2, 2, 4] f32
