@@ -9,7 +9,7 @@
  *     parallel loops over the output letters (in output order)
  *         acc = 0
  *         loops over the summed letters
- *             acc += ld(a[idx_a]) * ld(b[idx_b]) ...
+ *             acc = fma(ld(a[idx_a]) * .., ld(b[idx_b]), acc)
  *         out[idx] = st(acc / scale)          ('+=' terms: st(ld(out) + ...))
  *
  * Index arithmetic is row-major with constant strides where shapes are
@@ -157,7 +157,7 @@ static int64_t size_guess(IrSize s) { return s.dyn >= 0 ? 512 : s.c; }
  *     out = -0
  *     for the weight's letters but its last (in its memory order):
  *         for the other letters (e.g. the token n):
- *             for the weight's last letter c:  out[.., c] += x[..] * w[.., c]
+ *             for the weight's last letter c:  out[.., c] = fma(x[..], w[.., c], out[.., c])
  * The weight is read once, in order (decode is bound by its bandwidth), the
  * innermost loop is contiguous in the weight and the output (it
  * vectorises), and every output element sums its products in the same order
@@ -225,9 +225,9 @@ static void emit_contract_stream(UeajCtx *ctx, Buf *b, const Dialect *d, const I
     index_expr(&xi, n->in[1 - w], n->in_letters[1 - w], n);
     index_expr(&wi, n->in[w], L, n);
     const char *cast = n->acc == DT_F64 ? "(double)" : "";
-    buf_line(b, "out[%s] += %sld_%s(a%d[%s]) * %sld_%s(a%d[%s]);", idx.p, n->in[1 - w]->dtype == DT_F64 ? "" : cast,
-             dtype_name(n->in[1 - w]->dtype), 1 - w, xi.p, n->in[w]->dtype == DT_F64 ? "" : cast,
-             dtype_name(n->in[w]->dtype), w, wi.p);
+    buf_line(b, "out[%s] = %s(%sld_%s(a%d[%s]), %sld_%s(a%d[%s]), out[%s]);", idx.p, n->acc == DT_F64 ? "fma" : "fmaf",
+             n->in[1 - w]->dtype == DT_F64 ? "" : cast, dtype_name(n->in[1 - w]->dtype), 1 - w, xi.p,
+             n->in[w]->dtype == DT_F64 ? "" : cast, dtype_name(n->in[w]->dtype), w, wi.p, idx.p);
     buf_free(&idx);
     buf_free(&xi);
     buf_free(&wi);
@@ -258,17 +258,19 @@ static void emit_contract(UeajCtx *ctx, Buf *b, const Dialect *d, const IrGraph 
         buf_open(b, "for (int64_t i_%c = 0; i_%c < %s; i_%c++) {", red[r], red[r], e.p, red[r]);
         buf_free(&e);
     }
+    /* acc += a0 * .. * a(k-2) * a(k-1), the last product fused: fma(a0 * .., a(k-1), acc) */
     Buf rhs;
     buf_init(&rhs);
     for (int k = 0; k < n->nin; k++) {
-        if (k) buf_puts(&rhs, " * ");
+        if (k) buf_puts(&rhs, k == n->nin - 1 ? ", " : " * ");
         if (n->acc == DT_F64 && n->in[k]->dtype != DT_F64) buf_puts(&rhs, "(double)");
         buf_printf(&rhs, "ld_%s(a%d[", dtype_name(n->in[k]->dtype), k);
         index_expr(&rhs, n->in[k], n->in_letters[k], n);
         buf_puts(&rhs, "])");
     }
     if (n->nin == 0) buf_puts(&rhs, "1");
-    buf_line(b, "acc += %s;", rhs.p);
+    if (n->nin >= 2) buf_line(b, "acc = %s(%s, acc);", n->acc == DT_F64 ? "fma" : "fmaf", rhs.p);
+    else buf_line(b, "acc += %s;", rhs.p);
     buf_free(&rhs);
     for (int r = 0; r < nred; r++) buf_close(b, "}");
     if (n->has_scale) {

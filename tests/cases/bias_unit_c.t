@@ -18,7 +18,7 @@ static void k0(const int64_t *dyn, const float *restrict a0, const uint16_t *res
         for (int64_t i_k = 0; i_k < 4; i_k++) {
             float acc = -0.0f; /* -0, the identity of +: keeps the sign of a lone -0 */
             for (int64_t i_j = 0; i_j < 3; i_j++) {
-                acc += ld_f32(a0[i_i * 3 + i_j]) * ld_bf16(a1[i_j * 4 + i_k]);
+                acc = fmaf(ld_f32(a0[i_i * 3 + i_j]), ld_bf16(a1[i_j * 4 + i_k]), acc);
             }
             acc = acc / 1.73205078f;
             out[i_i * 4 + i_k] = st_f32(acc);

@@ -26,7 +26,7 @@ static void k0(const float *restrict a0, const uint8_t *restrict a1, float *rest
         for (int64_t i_j = 0; i_j < 3; i_j++) {
             for (int64_t i_i = 0; i_i < 2; i_i++) {
                 for (int64_t i_k = lo_k; i_k < hi_k; i_k++) {
-                    out[i_i * 4 + i_k] += ld_f32(a0[i_i * 3 + i_j]) * ld_f8e4m3(a1[i_j * 4 + i_k]);
+                    out[i_i * 4 + i_k] = fmaf(ld_f32(a0[i_i * 3 + i_j]), ld_f8e4m3(a1[i_j * 4 + i_k]), out[i_i * 4 + i_k]);
                 }
             }
         }

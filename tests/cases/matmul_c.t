@@ -113,11 +113,11 @@ typedef struct ueaj_plan_tensor {
 
 /* ---- the matrix product of projections ---------------------------------
  * out[N, O] = x[N, R] (f32) . w[R, O] (bf16 or f32), accumulated in f32.
- * Every output element starts at -0 and adds its R products x*w (each
- * rounded to f32, then added: no fused multiply-add) in the order r = 0,
- * 1, ..., R-1: the plain loop nest's order, so every schedule below gives
- * bit-identical results, and a token decoded alone equals the same position
- * of a whole-prompt pass.  The schedules change only what stays in
+ * Every output element starts at -0 and adds its R products in the order
+ * r = 0, 1, ..., R-1 with fused multiply-adds (acc = fma(x, w, acc): one
+ * rounding per step), as every contraction kernel does (compiler/emit.c),
+ * so every schedule below gives bit-identical results, and a token decoded
+ * alone equals the same position of a whole-prompt pass.  The schedules change only what stays in
  * registers and how the weight is walked:
  *  - few tokens (N < 4): a tile of 64 outputs stays in 4 vector registers
  *    while the weight's rows stream past (all R rows when the weight is in
@@ -143,6 +143,26 @@ static inline ueaj_v16f ueaj_v16_bf16(const uint16_t *p)
     return (ueaj_v16f)u;
 }
 static inline void ueaj_v16_st(float *p, ueaj_v16f v) { *(ueaj_v16f_u *)p = v; }
+static inline ueaj_v16f ueaj_v16_splat(float v)
+{
+    return (ueaj_v16f){v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v};
+}
+/* a * b + c rounded once, lane by lane: the instruction where there is one
+ * (-ffp-contract=off keeps GCC from fusing anything by itself) */
+#if defined(__AVX512F__)
+#include <immintrin.h>
+static inline ueaj_v16f ueaj_v16_fma(ueaj_v16f a, ueaj_v16f b, ueaj_v16f c)
+{
+    return (ueaj_v16f)_mm512_fmadd_ps((__m512)a, (__m512)b, (__m512)c);
+}
+#else
+static inline ueaj_v16f ueaj_v16_fma(ueaj_v16f a, ueaj_v16f b, ueaj_v16f c)
+{
+    ueaj_v16f r;
+    for (int i = 0; i < 16; i++) r[i] = fmaf(a[i], b[i], c[i]);
+    return r;
+}
+#endif
 
 #define UEAJ_MV_RB 16
 #define UEAJ_MM_KB 256
@@ -159,7 +179,7 @@ static void NAME##_edge(int64_t n0, int64_t n1, int64_t R, int64_t O, int64_t P,
             const WT *wc = P ? w + c / P * R * P + c % P : w + c;                            \
             const int64_t rs = P ? P : O;                                                    \
             float a = r0 == 0 ? -0.0f : out[n * O + c];                                      \
-            for (int64_t r = r0; r < r1; r++) a += x[n * R + r] * LD(wc[r * rs]);            \
+            for (int64_t r = r0; r < r1; r++) a = fmaf(x[n * R + r], LD(wc[r * rs]), a);   \
             out[n * O + c] = a;                                                              \
         }                                                                                    \
 }                                                                                            \
@@ -182,10 +202,10 @@ static void NAME##_mv(int64_t N, int64_t R, int64_t O, int64_t P, int64_t c0, in
                     a2 = ueaj_v16_f32(on + c + 32); a3 = ueaj_v16_f32(on + c + 48);          \
                 }                                                                            \
                 for (int64_t r = r0; r < r1; r++) {                                          \
-                    const float xv = xn[r];                                                  \
+                    const ueaj_v16f xv = ueaj_v16_splat(xn[r]);                              \
                     const WT *wr = wc + r * rs;                                              \
-                    a0 += xv * V16(wr);      a1 += xv * V16(wr + 16);                        \
-                    a2 += xv * V16(wr + 32); a3 += xv * V16(wr + 48);                        \
+                    a0 = ueaj_v16_fma(xv, V16(wr), a0);      a1 = ueaj_v16_fma(xv, V16(wr + 16), a1); \
+                    a2 = ueaj_v16_fma(xv, V16(wr + 32), a2); a3 = ueaj_v16_fma(xv, V16(wr + 48), a3); \
                 }                                                                            \
                 ueaj_v16_st(on + c, a0);      ueaj_v16_st(on + c + 16, a1);                  \
                 ueaj_v16_st(on + c + 32, a2); ueaj_v16_st(on + c + 48, a3);                  \
@@ -208,9 +228,9 @@ static inline void NAME##_tile(int64_t n0, int64_t R, int64_t O, int64_t P, int6
     for (int64_t r = r0; r < r1; r++) {                                                      \
         const ueaj_v16f w0 = V16(wc + r * rs), w1 = V16(wc + r * rs + 16);                   \
         for (int i = 0; i < 8; i++) {                                                        \
-            const float xv = xr[i * R + r];                                                  \
-            a[i][0] += xv * w0;                                                              \
-            a[i][1] += xv * w1;                                                              \
+            const ueaj_v16f xv = ueaj_v16_splat(xr[i * R + r]);                              \
+            a[i][0] = ueaj_v16_fma(xv, w0, a[i][0]);                                         \
+            a[i][1] = ueaj_v16_fma(xv, w1, a[i][1]);                                         \
         }                                                                                    \
     }                                                                                        \
     for (int i = 0; i < 8; i++)                                                              \

@@ -17,7 +17,7 @@ static void k0(const int64_t *dyn, const float *restrict a0, const float *restri
     float acc = -0.0f; /* -0, the identity of +: keeps the sign of a lone -0 */
     for (int64_t i_i = 0; i_i < D0; i_i++) {
         for (int64_t i_j = 0; i_j < D1; i_j++) {
-            acc += ld_f32(a0[i_i * D1 + i_j]) * ld_f32(a1[i_i * D1 + i_j]);
+            acc = fmaf(ld_f32(a0[i_i * D1 + i_j]), ld_f32(a1[i_i * D1 + i_j]), acc);
         }
     }
     out[0] = st_f32(acc);
