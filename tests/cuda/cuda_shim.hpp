@@ -77,7 +77,7 @@
  * blockDim gridDim warpSize; static and extern __shared__; __syncthreads;
  * __shfl_sync __shfl_xor_sync __shfl_down_sync __shfl_up_sync (any 4- or
  * 8-byte scalar, width a power of two <= 32), __ballot_sync __any_sync
- * __all_sync __syncwarp __activemask; atomicAdd (float double int unsigned
+ * __all_sync __syncwarp __activemask __threadfence(_block); atomicAdd (float double int unsigned
  * unsigned long long), atomicMax/atomicMin (int unsigned), atomicCAS (int
  * unsigned unsigned long long), atomicExch (int unsigned float unsigned
  * long long); expf __expf sqrtf rsqrtf fmaf fabsf fmaxf fminf logf __logf
@@ -182,7 +182,8 @@ __attribute__((naked, noinline)) static void switch_to(void **, void *)
 }
 __attribute__((naked, noinline)) static void fiber_trampoline()
 {
-    __asm__ volatile("callq *%r13\n\tud2");
+    /* the outermost frame: unwinders (ASan's reports, gdb) stop here */
+    __asm__ volatile(".cfi_undefined rip\n\tcallq *%r13\n\tud2");
 }
 #endif
 
@@ -197,7 +198,6 @@ struct Fiber {
     int state;
     const char *file; /* where it waits */
     int line;
-    unsigned parity; /* the warp exchange buffer it wrote */
 #ifdef CUDA_SHIM_UCONTEXT
     ucontext_t uc;
 #endif
@@ -237,6 +237,16 @@ struct Worker {
 };
 
 inline thread_local Worker *cur_worker;
+
+/* std::bit_cast for C++17 */
+template <class To, class From>
+inline To bits(From f)
+{
+    static_assert(sizeof(To) == sizeof(From), "bits: sizes differ");
+    To t;
+    memcpy(&t, &f, sizeof t);
+    return t;
+}
 
 inline void *dyn_smem() { return cur_worker->dyn; }
 
@@ -319,7 +329,7 @@ inline void resume(Worker &w, unsigned i)
     asan_finish(w.sched_fake, nullptr, nullptr);
 }
 
-inline void fiber_init(Worker &w, Fiber &f)
+inline void fiber_init(Fiber &f)
 {
 #ifdef CUDA_SHIM_UCONTEXT
     getcontext(&f.uc);
@@ -327,9 +337,7 @@ inline void fiber_init(Worker &w, Fiber &f)
     f.uc.uc_stack.ss_size = CUDA_SHIM_STACK;
     f.uc.uc_link = nullptr;
     makecontext(&f.uc, fiber_main, 0);
-    (void)w;
 #else
-    (void)w;
     uintptr_t top = ((uintptr_t)f.stack + CUDA_SHIM_STACK) & ~(uintptr_t)15;
     void **sp = (void **)top - 7;
     for (int k = 0; k < 6; k++) sp[k] = nullptr;
@@ -405,7 +413,7 @@ inline const uint64_t *warp_collective(int op, unsigned mask, uint64_t v, const 
         return wp.slot[par];
     }
     Fiber &f = w.fibers[w.cur];
-    f.state = F_WARP, f.file = file, f.line = line, f.parity = par;
+    f.state = F_WARP, f.file = file, f.line = line;
     yield(w, false);
     return wp.slot[par];
 }
@@ -457,7 +465,7 @@ inline void run_block(Worker &w, uint3 bid, dim3 block, size_t smem)
     for (unsigned i = 0; i < w.n; i++) {
         Fiber &f = w.fibers[i];
         f.tid = uint3{i % block.x, i / block.x % block.y, i / (block.x * block.y)};
-        fiber_init(w, f);
+        fiber_init(f);
     }
     for (unsigned k = 0; k < w.warps.size(); k++) {
         Warp &wp = w.warps[k];
@@ -631,6 +639,8 @@ inline void __syncwarp(unsigned mask = 0xffffffffu, const char *file = __builtin
 {
     ::cuda_shim::warp_collective(::cuda_shim::W_SYNC, mask, 0, file, line);
 }
+inline void __threadfence() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
+inline void __threadfence_block() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 inline unsigned __activemask()
 {
     ::cuda_shim::Worker &w = *::cuda_shim::cur_worker;
@@ -653,7 +663,7 @@ template <class T>
 inline T from_bits(uint64_t u)
 {
     T v;
-    memcpy(&v, &u, sizeof v);
+    memcpy(&v, &u, sizeof v); /* the low bytes: x86-64 and AArch64 are little-endian */
     return v;
 }
 /* src: the lane (within the warp) to read, or -1 for the caller's own value. */
@@ -737,21 +747,17 @@ CUDA_SHIM_ATOMIC_INT(int)
 CUDA_SHIM_ATOMIC_INT(unsigned)
 CUDA_SHIM_ATOMIC_INT(unsigned long long)
 #undef CUDA_SHIM_ATOMIC_INT
-#define CUDA_SHIM_ATOMIC_MINMAX(T) \
-    inline T atomicMax(T *p, T v) \
+#define CUDA_SHIM_ATOMIC_MINMAX(T, NAME, OP) \
+    inline T NAME(T *p, T v) \
     { \
         T old = __atomic_load_n(p, __ATOMIC_RELAXED); \
-        while (old < v && !__atomic_compare_exchange_n(p, &old, v, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {} \
-        return old; \
-    } \
-    inline T atomicMin(T *p, T v) \
-    { \
-        T old = __atomic_load_n(p, __ATOMIC_RELAXED); \
-        while (old > v && !__atomic_compare_exchange_n(p, &old, v, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {} \
+        while (v OP old && !__atomic_compare_exchange_n(p, &old, v, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {} \
         return old; \
     }
-CUDA_SHIM_ATOMIC_MINMAX(int)
-CUDA_SHIM_ATOMIC_MINMAX(unsigned)
+CUDA_SHIM_ATOMIC_MINMAX(int, atomicMax, >)
+CUDA_SHIM_ATOMIC_MINMAX(unsigned, atomicMax, >)
+CUDA_SHIM_ATOMIC_MINMAX(int, atomicMin, <)
+CUDA_SHIM_ATOMIC_MINMAX(unsigned, atomicMin, <)
 #undef CUDA_SHIM_ATOMIC_MINMAX
 /* Floating point: a compare-and-swap loop on the bits, as CUDA once did. */
 template <class F, class U>
@@ -770,12 +776,8 @@ inline float atomicAdd(float *p, float v) { return cuda_shim_atomic_fadd<float, 
 inline double atomicAdd(double *p, double v) { return cuda_shim_atomic_fadd<double, uint64_t>(p, v); }
 inline float atomicExch(float *p, float v)
 {
-    uint32_t u, o;
-    memcpy(&u, &v, 4);
-    o = __atomic_exchange_n(reinterpret_cast<uint32_t *>(p), u, __ATOMIC_RELAXED);
-    float r;
-    memcpy(&r, &o, 4);
-    return r;
+    uint32_t o = __atomic_exchange_n(reinterpret_cast<uint32_t *>(p), cuda_shim::bits<uint32_t>(v), __ATOMIC_RELAXED);
+    return cuda_shim::bits<float>(o);
 }
 
 /* ---- math and bit casts ------------------------------------------------ */
@@ -786,20 +788,10 @@ inline float __fdividef(float a, float b) { return a / b; }
 inline float __fmul_rn(float a, float b) { return a * b; }
 inline float __fadd_rn(float a, float b) { return a + b; }
 inline float __fmaf_rn(float a, float b, float c) { return fmaf(a, b, c); }
-inline unsigned __float_as_uint(float f)
-{
-    unsigned u;
-    memcpy(&u, &f, 4);
-    return u;
-}
-inline float __uint_as_float(unsigned u)
-{
-    float f;
-    memcpy(&f, &u, 4);
-    return f;
-}
-inline int __float_as_int(float f) { return (int)__float_as_uint(f); }
-inline float __int_as_float(int i) { return __uint_as_float((unsigned)i); }
+inline unsigned __float_as_uint(float f) { return cuda_shim::bits<unsigned>(f); }
+inline float __uint_as_float(unsigned u) { return cuda_shim::bits<float>(u); }
+inline int __float_as_int(float f) { return cuda_shim::bits<int>(f); }
+inline float __int_as_float(int i) { return cuda_shim::bits<float>(i); }
 inline int __popc(unsigned x) { return __builtin_popcount(x); }
 inline int __clz(int x) { return x ? __builtin_clz((unsigned)x) : 32; }
 inline int __ffs(int x) { return __builtin_ffs(x); }
