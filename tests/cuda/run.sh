@@ -17,8 +17,9 @@
 #     divergent   the shim aborts naming both barriers' lines
 #     early_exit  the shim aborts: threads returned before a barrier
 #     deadlock    the shim aborts: half a warp in a shuffle, the rest at a barrier
-#     oob         AddressSanitizer reports the kernel line (skipped without
-#                 UEAJ_SANITIZE=1: nothing else can see the overrun)
+#     oob         AddressSanitizer reports the kernel line of a global overrun
+#     oob_shared  UBSan reports the line of a static __shared__ overrun
+#                 (both skipped without UEAJ_SANITIZE=1: nothing else sees them)
 #
 # The last line is `cuda self-tests: N passed, M failed, K skipped`; the
 # exit status is non-zero when a test failed.  POSIX sh.
@@ -89,7 +90,7 @@ expect_abort() {
             return
         fi
     done
-    ok "$t" "$what (exit $rc): $(grep -m 1 -E 'cuda_shim|ERROR: AddressSanitizer' "$O/$t.err" | cut -c 1-150)"
+    ok "$t" "$what (exit $rc): $(grep -m 1 -E '^cuda_shim:|^SUMMARY|runtime error' "$O/$t.err" | cut -c 1-150)"
 }
 expect_abort divergent "aborted naming both barriers" "divergent __syncthreads()" \
     "$(line_of divergent.cu BARRIER-A)" "$(line_of divergent.cu BARRIER-B)"
@@ -100,9 +101,13 @@ expect_abort deadlock "aborted as a deadlock naming both wait sites" "deadlock" 
 if [ $SAN = 1 ]; then
     expect_abort oob "AddressSanitizer caught the overrun" "ERROR: AddressSanitizer: heap-buffer-overflow" \
         "$(line_of oob.cu OOB-LINE)"
+    expect_abort oob_shared "UBSan caught the __shared__ overrun" "runtime error: index 128 out of bounds" \
+        "$(line_of oob.cu OOB-SHARED)"
 else
-    printf 'skip  %-11s %s\n' oob "needs UEAJ_SANITIZE=1 (AddressSanitizer)"
-    skip=$((skip + 1))
+    for t in oob oob_shared; do
+        printf 'skip  %-11s %s\n' $t "needs UEAJ_SANITIZE=1 (AddressSanitizer, UBSan)"
+        skip=$((skip + 1))
+    done
 fi
 echo "cuda self-tests: $pass passed, $fail failed, $skip skipped ($(($(date +%s) - start)) s)"
 [ $fail = 0 ]

@@ -72,6 +72,13 @@ static int test_rmsnorm()
     const float *a0 = x;
     const unsigned short *a1 = w;
     void *params[] = {&dm, &a0, &a1, &out};
+    /* impossible geometries are refused (-1 and a message), as the driver API would */
+    if (cuda_shim::launch_params(rmsnorm_bf16, dim3(rows), dim3(2048), 0, params) != -1 ||
+        cuda_shim::launch_params(rmsnorm_bf16, dim3(0), dim3(256), 0, params) != -1 ||
+        cuda_shim::launch_params(rmsnorm_bf16, dim3(rows), dim3(256), 1 << 20, params) != -1) {
+        printf("an impossible launch was not refused\n");
+        return 1;
+    }
     if (cuda_shim::launch_params(rmsnorm_bf16, dim3(rows), dim3(256), 0, params)) return 1;
     /* float64 reference; bf16 result within one bf16 ulp (2^-8 relative) */
     int bad = 0;
@@ -88,7 +95,7 @@ static int test_rmsnorm()
             if (fabs(got - ref) > fabs(ref) / 128 + 1e-6) bad++;
         }
     }
-    printf("%lld x %lld, launch_params; max rel err %.2g (1 bf16 ulp = 7.8e-3), %d bad\n", rows, D, worst, bad);
+    printf("%lld x %lld, launch_params, bad geometries refused; max rel err %.2g (1 bf16 ulp = 7.8e-3), %d bad\n", rows, D, worst, bad);
     free(x), free(w), free(out);
     return bad != 0;
 }
@@ -319,7 +326,8 @@ static int run_broken(const char *name)
         for (long long i = 0; i < n; i++) x[i] = (float)i;
         rc = cuda_shim::launch(scale2, dim3((unsigned)((n + 255) / 256)), dim3(256), 0, dims(n), x, y);
         free(x), free(y);
-    }
+    } else if (!strcmp(name, "oob_shared"))
+        rc = cuda_shim::launch(shared_oob, dim3(1), dim3(256), 0, dims(3), out);
     printf("the broken kernel %s ran to completion (rc %d)\n", name, rc);
     free(out);
     return 1;
