@@ -10,8 +10,9 @@
  * block b on thread b % N, so each thread sees a fixed sequence of blocks).
  * Every CUDA thread of a block is a fiber with its own stack (64 KB, 128 KB
  * under AddressSanitizer, a guard page below each) and the fibers switch
- * with a ten-instruction x86-64 context switch (ucontext elsewhere, or with
- * -DCUDA_SHIM_UCONTEXT).  Scheduling is deterministic: each fiber runs, in
+ * with a thirteen-instruction x86-64 context switch (it keeps MXCSR and the
+ * x87 control word, which kernels do not change; ucontext elsewhere, or with
+ * -DCUDA_SHIM_UCONTEXT, about ten times slower).  Scheduling is deterministic: each fiber runs, in
  * thread-index order, until it blocks (at a barrier or a warp collective)
  * or returns; the last arrival at a barrier releases the others and goes
  * on.  So thread 0 reaches a missing barrier's reads before thread 1 wrote
@@ -19,8 +20,9 @@
  *
  * Barriers are strict.  __syncthreads() releases when every thread of the
  * block waits at the same source line; a thread reaching a different
- * __syncthreads(), or returning while others wait (or have waited), aborts
- * with both source lines and the threads named.  Warp collectives (the
+ * __syncthreads(), a thread returning from the kernel while another waits
+ * at one, or a barrier reached after some thread returned, aborts with the
+ * source lines and the threads named.  Warp collectives (the
  * shuffles, votes, __syncwarp) wait for every lane of their mask; lanes
  * that disagree on the collective or the mask abort the same way, and a
  * block where nothing can run (say one warp in a shuffle, another at
@@ -40,10 +42,11 @@
  *
  * extern __shared__.  `extern __shared__ T name[];` cannot be redirected by
  * a macro (the `extern` comes first), so sources are rewritten by
- * tests/cuda/cu2cpu.sed, one line at a time (line numbers are kept, and a
+ * tests/cuda/cu2cpu.sh, one line at a time (line numbers are kept, and a
  * #line directive names the original file), into
- * CUDA_SHIM_EXTERN_SHARED(T, name), a pointer to the block's buffer.  The
- * rest of a kernel source compiles unchanged.
+ * CUDA_SHIM_EXTERN_SHARED(T, name), a pointer to the block's buffer (an
+ * __align__ there is dropped: malloc aligns to 16).  The rest of a kernel
+ * source compiles unchanged.
  *
  * Launching.  From C++ (a test that #includes the rewritten .cu):
  *
@@ -75,14 +78,15 @@
  * __noinline__ __restrict__ __launch_bounds__(...) __align__(n)
  * __constant__ (plain host globals) and extern "C"; threadIdx blockIdx
  * blockDim gridDim warpSize; static and extern __shared__; __syncthreads;
- * __shfl_sync __shfl_xor_sync __shfl_down_sync __shfl_up_sync (any 4- or
- * 8-byte scalar, width a power of two <= 32), __ballot_sync __any_sync
- * __all_sync __syncwarp __activemask __threadfence(_block); atomicAdd (float double int unsigned
- * unsigned long long), atomicMax/atomicMin (int unsigned), atomicCAS (int
- * unsigned unsigned long long), atomicExch (int unsigned float unsigned
- * long long); expf __expf sqrtf rsqrtf fmaf fabsf fmaxf fminf logf __logf
- * tanhf erff sinf cosf __fdividef, min/max (int unsigned long long unsigned
- * long long float double), __float_as_uint __uint_as_float __float_as_int
+ * __shfl_sync __shfl_xor_sync __shfl_down_sync __shfl_up_sync (scalars of
+ * 1, 2, 4 or 8 bytes, width a power of two <= 32), __ballot_sync
+ * __any_sync __all_sync __syncwarp __activemask __threadfence
+ * __threadfence_block; atomicAdd (float, double, int, unsigned, unsigned
+ * long long), atomicMax/atomicMin (int, unsigned), atomicCAS (int,
+ * unsigned, unsigned long long), atomicExch (the same and float); expf
+ * __expf sqrtf rsqrtf fmaf fabsf fmaxf fminf logf __logf tanhf erff sinf
+ * cosf __fdividef, min/max (int, unsigned, long long, unsigned long long,
+ * float, double), __float_as_uint __uint_as_float __float_as_int
  * __int_as_float __ldg __fmul_rn __fadd_rn __fmaf_rn __popc __clz __ffs,
  * printf.  Not modelled: cuda_fp16/bf16 types (generated code carries its
  * own bit-level conversions), tensor cores, cp.async, inline PTX, cluster

@@ -55,7 +55,10 @@ wait $pid
 rc1=$?
 if [ $rc1 != 0 ] || [ $rc2 != 0 ] || [ -s "$O/selftest.log" ] || [ -s "$O/gemv.log" ]; then
     cat "$O/selftest.log" "$O/gemv.log"
-    [ $rc1 = 0 ] && [ $rc2 = 0 ] || { echo "cuda self-tests: the build failed"; exit 1; }
+    if [ $rc1 != 0 ] || [ $rc2 != 0 ]; then
+        echo "cuda self-tests: the build failed"
+        exit 1
+    fi
     echo "cuda self-tests: warnings above"
 fi
 
