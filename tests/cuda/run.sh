@@ -11,7 +11,8 @@
 # runs each test in its own process and prints one line per test:
 #
 #   good kernels vs float64 references:  rmsnorm gemv softmax atomics
-#                                        attention warp_ops
+#                                        attention warp_ops, and atomics_2t
+#                                        (the atomics with blocks on 2 threads)
 #   broken kernels the harness must catch:
 #     race        a missing __syncthreads gives wrong sums (its twin is right)
 #     divergent   the shim aborts naming both barriers' lines
@@ -75,6 +76,13 @@ for t in rmsnorm gemv softmax atomics attention warp_ops race; do
         bad $t "$(cat "$O/$t.out" "$O/$t.err" | head -n 20)"
     fi
 done
+
+# blocks on two OS threads (CUDA_SHIM_THREADS): real atomics across threads
+if CUDA_SHIM_THREADS=2 "$O/selftest" atomics > "$O/atomics2.out" 2> "$O/atomics2.err"; then
+    ok atomics_2t "CUDA_SHIM_THREADS=2: $(cat "$O/atomics2.out")"
+else
+    bad atomics_2t "$(cat "$O/atomics2.out" "$O/atomics2.err" | head -n 20)"
+fi
 
 # expect_abort TEST DESCRIPTION PATTERN...: the run must fail with stderr
 # holding every pattern (fixed strings)
