@@ -1,6 +1,7 @@
 #!/bin/sh
-# Runs every test: the Check unit suites, the golden CLI cases, the NumPy
-# comparison.  Usage: tests/run_all.sh BUILD_DIR   (run from the project root)
+# Runs every test: the Check unit suites, the golden CLI cases, the CUDA
+# shim's self-tests, the NumPy comparison.
+# Usage: tests/run_all.sh BUILD_DIR   (run from the project root)
 set -u
 B=${1:-build}
 export UEAJ_ROOT=$(pwd)
@@ -17,6 +18,7 @@ NUMPY_COUNT=200
 [ "${UEAJ_SANITIZE:-0}" = 1 ] && NUMPY_COUNT=40
 group "unit tests (Check)" "$B/check_ueajc"
 group "golden cases (tests/cases, tests/errors)" sh tests/run_golden.sh "$UEAJC"
+group "CUDA-on-CPU harness self-tests" sh tests/cuda/run.sh "$B"
 group "ueajc eval vs NumPy einsum" /usr/bin/python3 tests/numpy_compare.py "$UEAJC" --count $NUMPY_COUNT
 group "model built-ins vs float64 NumPy" /usr/bin/python3 tests/builtins_check.py "$UEAJC"
 group "models/llama.ue vs float64 NumPy reference" /usr/bin/python3 tests/llama_check.py "$UEAJC"

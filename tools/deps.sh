@@ -3,7 +3,7 @@
 # Idempotent and silent when everything is present.  Run as root (CI, fresh
 # Debian); as another user it only reports what is missing.
 set -e
-PKGS="gcc make re2c bison pkg-config libcjson-dev check python3-numpy libpcre2-dev libcurl4-openssl-dev"
+PKGS="gcc g++ make re2c bison pkg-config libcjson-dev check python3-numpy libpcre2-dev libcurl4-openssl-dev"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
