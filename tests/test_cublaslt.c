@@ -143,11 +143,6 @@ START_TEST(test_library_and_names)
     ck_assert_str_eq(err, "cublaslt: C has type i32, which cuBLASLt does not multiply");
     ck_assert_ptr_null(op.desc);
     ck_assert_ptr_null(op.a);
-    /* without a driver the handle cannot be made; with one it can */
-    cublasLtHandle_t_ h = NULL;
-    int st = lt.cublasLtCreate(&h);
-    if (st == 0) lt.cublasLtDestroy(h);
-    else printf("test_cublaslt: cublasLtCreate: %s (no driver, as expected here)\n", cublas_status_name(st));
     cublaslt_close(&lt);
 }
 END_TEST
