@@ -5,7 +5,8 @@
  * $UEAJ_LIBCUBLASLT, else libcublasLt.so.13, libcublasLt.so.12,
  * libcublasLt.so.  The few types are declared here (opaque handles, the
  * 64-byte algorithm blob, the heuristic result) to match cublasLt.h of
- * CUDA 12/13, so the build needs no toolkit.  The table is owned by the
+ * CUDA 12/13, so the build needs no toolkit; their names end in '_' so a
+ * file may include cublasLt.h as well.  The table is owned by the
  * caller; there is no process-wide state.
  *
  * One GemmDims (gemm_ref.h) becomes one CublasLtGemm: a matmul descriptor

@@ -12,7 +12,8 @@
  * The few driver types are declared here, not taken from cuda.h, so the
  * build needs no toolkit; they match cuda.h of CUDA 12/13 on 64-bit Linux
  * (handles are opaque pointers, CUdeviceptr is a 64-bit integer, CUresult
- * and the attribute enums are ints).  The error names are our own table
+ * and the attribute enums are ints); the enum constants end in '_' so a
+ * file may include cuda.h as well.  The error names are our own table
  * (cuGetErrorName itself fails through the stub).
  *
  * cuda_select() decides between the CUDA and the CPU backend and explains
