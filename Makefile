@@ -32,6 +32,7 @@ GEN_SRC  = $(GEN)/lexer.c $(GEN)/parser.c $(GEN)/templates.c $(GEN)/models.c
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o) $(GEN_SRC:$(GEN)/%.c=$(BUILD)/gen/%.o)
 TEST_SRC = $(wildcard tests/test_*.c) $(wildcard tests/support_*.c) tests/check_main.c
 TEST_OBJ = $(TEST_SRC:%.c=$(BUILD)/%.o)
+FAKES    = $(patsubst tests/cuda_fakes/%.c,$(BUILD)/fakes/%.so,$(wildcard tests/cuda_fakes/*.c))
 TEMPLATES = $(sort $(wildcard templates/*.in))
 MODELS   = $(sort $(wildcard models/*.ue))
 
@@ -47,6 +48,13 @@ $(BUILD)/libueajc.a: $(LIB_OBJ)
 $(BUILD)/check_ueajc: $(TEST_OBJ) $(BUILD)/libueajc.a
 	@echo "  LD     $@"
 	$(Q)$(CC) -o $@ $^ $(CHECK_LIBS) $(LDLIBS_ALL)
+
+# Fake libcuda libraries for tests/test_cuda_api.c (backend selection without a GPU).
+fakes: $(FAKES)
+$(BUILD)/fakes/%.so: tests/cuda_fakes/%.c tests/cuda_fakes/fake_driver.h runtime/cuda_api.h
+	@mkdir -p $(dir $@)
+	@echo "  CC     $@"
+	$(Q)$(CC) -std=c11 -O1 -Wall -Wextra -shared -fPIC -Iruntime -o $@ $<
 
 # Generated sources: never committed, always rebuilt from grammar/ and templates/.
 $(GEN)/lexer.c: grammar/lexer.re $(GEN)/parser.h
@@ -87,13 +95,13 @@ deps:
 	@sh tools/deps.sh
 
 check: deps
-	@$(MAKE) --no-print-directory all $(BUILD)/check_ueajc
+	@$(MAKE) --no-print-directory all $(BUILD)/check_ueajc fakes
 	@sh tests/run_all.sh $(BUILD)
 
 check-asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g" \
 	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" \
-	    build-asan/ueajc build-asan/check_ueajc
+	    build-asan/ueajc build-asan/check_ueajc fakes
 	@UEAJ_SANITIZE=1 sh tests/run_all.sh build-asan
 
 run: deps all
@@ -105,5 +113,5 @@ demo: deps all
 clean:
 	rm -rf build build-asan
 
-.PHONY: all deps check check-asan run demo clean
+.PHONY: all deps check check-asan run demo clean fakes
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,3 @@
+/* nolaunch.c - fake libcuda: a driver without cuLaunchKernel. */
+#define FAKE_NO_LAUNCH 1
+#include "fake_driver.h"
