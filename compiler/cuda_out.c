@@ -62,12 +62,18 @@ int cuda_check_arch(const char *arch, char *err, size_t errlen)
     return -1;
 }
 
-static int write_atomic(const char *path, const void *data, size_t n)
+/* The output is opened (under a temporary name) before the work that fills
+ * it, so an unwritable path fails fast; write_finish fills and renames it. */
+static FILE *write_start(const char *path, char *tmp, size_t tmplen)
 {
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
+    snprintf(tmp, tmplen, "%s.tmp.%d", path, (int)getpid());
     FILE *f = fopen(tmp, "wb");
-    if (!f) { fprintf(stderr, "ueajc: error: cannot write %s: %s\n", path, strerror(errno)); return -1; }
+    if (!f) fprintf(stderr, "ueajc: error: cannot write %s: %s\n", path, strerror(errno));
+    return f;
+}
+
+static int write_finish(FILE *f, const char *tmp, const char *path, const void *data, size_t n)
+{
     int bad = fwrite(data, 1, n, f) != n;
     bad |= fclose(f) != 0;
     if (bad || rename(tmp, path) != 0) {
@@ -113,11 +119,15 @@ int cuda_job(UeajCtx *ctx, const IrGraph *g, const char *emit, const char *out_p
         status = 0;
     } else if ((emit && !strcmp(emit, "ptxas")) || has_suffix(out_path, ".ptx") || has_suffix(out_path, ".cubin")) {
         bool stats = emit != NULL;
+        char tmp[4200];
+        FILE *f = NULL;
+        if (!stats && !(f = write_start(out_path, tmp, sizeof tmp))) goto done;
         NvrtcOptions no = {.arch = arch, .ptx = !stats && has_suffix(out_path, ".ptx"), .ptxas_verbose = 1,
                            .cache_dir = copt->cache_dir};
         NvrtcOutput out;
         if (nvrtc_compile(src, pname, &no, &out, err, sizeof err) != 0) {
             fprintf(stderr, "ueajc: error: %s\n", err);
+            if (f) { fclose(f); unlink(tmp); }
         } else {
             if (copt->verbose)
                 fprintf(stderr, "ueajc: NVRTC %d.%d: %s %s for %s (%.1f ms)\n", out.major, out.minor,
@@ -128,22 +138,25 @@ int cuda_job(UeajCtx *ctx, const IrGraph *g, const char *emit, const char *out_p
                 NvrtcKernelStats *ks = nvrtc_parse_ptxas(out.log, &nk);
                 printf("%-12s %9s %13s %12s %11s %11s\n", "kernel", "registers", "spill stores", "spill loads",
                        "stack", "smem");
-                for (int i = 0; i < nk; i++)
+                for (int i = nk - 1; i >= 0; i--) /* ptxas reports the last kernel first */
                     printf("%-12s %9d %13d %12d %11d %11d\n", ks[i].name, ks[i].regs, ks[i].spill_stores,
                            ks[i].spill_loads, ks[i].stack, ks[i].smem);
                 printf("(%d kernels, %s, NVRTC %d.%d)\n", nk, arch ? arch : "sm_90", out.major, out.minor);
                 free(ks);
                 status = 0;
             } else {
-                status = write_atomic(out_path, out.code, out.size) == 0 ? 0 : 1;
+                status = write_finish(f, tmp, out_path, out.code, out.size) == 0 ? 0 : 1;
             }
             nvrtc_output_free(&out);
         }
     } else if (has_suffix(out_path, ".cu")) {
-        status = write_atomic(out_path, src, strlen(src)) == 0 ? 0 : 1;
+        char tmp[4200];
+        FILE *f = write_start(out_path, tmp, sizeof tmp);
+        status = f && write_finish(f, tmp, out_path, src, strlen(src)) == 0 ? 0 : 1;
     } else {
         ueaj_unreachable();
     }
+done:
     free(plan);
     free(src);
     return status;

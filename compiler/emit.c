@@ -416,6 +416,7 @@ typedef struct PlanState {
     Buf steps;
     Buf extra;
     int next_id;
+    int *copy_bf16, *copy_f16; /* per IR tensor: its rounded copy's index, or 0 */
 } PlanState;
 
 static const char *const kind_names[] = {"input", "param", "output", "temp", "state"};
@@ -618,7 +619,11 @@ static void emit_gemm(UeajCtx *ctx, Buf *b, const Dialect *d, const IrGraph *g, 
 {
     const IrTensor *X = n->in[1 - gm->w], *W = n->in[gm->w];
     int xid = X->id;
-    if (gm->cast) {
+    /* tensors are written once (states aside), so one rounded copy serves every later matmul */
+    int *copy = W->dtype == DT_BF16 ? ps->copy_bf16 : ps->copy_f16;
+    if (gm->cast && X->kind != TEN_STATE && copy[X->id]) {
+        xid = copy[X->id];
+    } else if (gm->cast) {
         IrTensor *t = ARENA_NEW(&ctx->arena, IrTensor);
         *t = *X;
         t->id = ps->next_id++;
@@ -634,16 +639,21 @@ static void emit_gemm(UeajCtx *ctx, Buf *b, const Dialect *d, const IrGraph *g, 
         c->nin = 1;
         c->in = ARENA_ARRAY(&ctx->arena, IrTensor *, 1);
         c->in[0] = (IrTensor *)X;
-        c->origin = arena_printf(&ctx->arena, "the activation of k%d rounded to %s for cuBLASLt (A and B of one type)",
-                                 n->id, dtype_name(W->dtype));
+        c->origin = arena_printf(&ctx->arena, "%s: its operand %s rounded to %s for cuBLASLt (A and B of one type)",
+                                 n->origin ? n->origin : "a matmul", X->name, dtype_name(W->dtype));
         c->span = n->span;
         emit_kernel(ctx, b, d, g, c, arena_printf(&ctx->arena, "k%d_cast", n->id), ps);
         xid = t->id;
+        copy[X->id] = xid;
     }
     buf_putc(b, '\n');
     buf_printf(b, "/* k%d: contract ", n->id);
     for (int k = 0; k < n->nin; k++) buf_printf(b, "%s%s", k ? "," : "", n->in_letters[k]);
     buf_printf(b, "->%s: no kernel, a cuBLASLt matmul (the plan's gemm record)", n->out_letters);
+    if (gm->cast)
+        buf_printf(b, "\n *     B is %s rounded to %s (cuBLASLt wants A and B of one type): the products differ from"
+                      "\n *     the C backend's by that rounding, and cuBLASLt sums in its own order: compare with a tolerance",
+                   X->name, dtype_name(W->dtype));
     if (n->origin) { buf_puts(b, "\n *     from: "); emit_comment_text(b, n->origin); }
     if (n->span.src) {
         Span s = span_root(n->span);
@@ -716,6 +726,8 @@ char *emit_source_plan(UeajCtx *ctx, const IrGraph *g, const Dialect *d, char **
     buf_init(&ps.steps);
     buf_init(&ps.extra);
     ps.next_id = g->tensors.n;
+    ps.copy_bf16 = ARENA_ARRAY(&ctx->arena, int, g->tensors.n + 1);
+    ps.copy_f16 = ARENA_ARRAY(&ctx->arena, int, g->tensors.n + 1);
     for (int i = 0; i < g->nodes.n; i++) {
         const IrNode *n = g->nodes.v[i];
         GemmMatch gm;

@@ -17,6 +17,7 @@ NUMPY_COUNT=200
 [ "${UEAJ_SANITIZE:-0}" = 1 ] && NUMPY_COUNT=40
 group "unit tests (Check)" "$B/check_ueajc"
 group "golden cases (tests/cases, tests/errors)" sh tests/run_golden.sh "$UEAJC"
+group "CUDA kernels through NVRTC (sm_80, sm_90), cubin/ptx files" sh tests/cuda_check.sh "$UEAJC"
 group "ueajc eval vs NumPy einsum" /usr/bin/python3 tests/numpy_compare.py "$UEAJC" --count $NUMPY_COUNT
 group "model built-ins vs float64 NumPy" /usr/bin/python3 tests/builtins_check.py "$UEAJC"
 group "models/llama.ue vs float64 NumPy reference" /usr/bin/python3 tests/llama_check.py "$UEAJC"
