@@ -48,6 +48,15 @@ struct Dialect {
      * `cond`: a C condition under which threads are worth it (NULL: always) */
     void (*split_open)(Buf *b, KernelGeom *kg, char letter, const char *extent, const char *cond);
     void (*split_close)(Buf *b);
+    /* Row reductions (rms_norm, softmax) with a team per row; NULL: one
+     * thread per row (C).  open_row_team loops i_r over the rows this team
+     * owns and defines t_ (this thread's index in the team) and nt_ (the
+     * team's size): the row's elements i = t_, t_ + nt_, ... are this
+     * thread's.  row_reduce(b, var, "sum"|"max") combines a float across the
+     * team, leaving the result in var in every thread. */
+    void (*open_row_team)(Buf *b, KernelGeom *kg, const char *rows);
+    void (*close_row_team)(Buf *b);
+    void (*row_reduce)(Buf *b, const char *var, const char *op);
 };
 
 extern const Dialect dialect_cuda;

@@ -6,6 +6,11 @@
  * their product: each thread computes whole output elements (or rows, for
  * the row-wise built-ins) with the same sequential code as the C dialect,
  * so a kernel does the same arithmetic in the same order as its C twin.
+ * Exceptions: rms_norm and softmax run a block of 256 threads per row that
+ * sum (and take the max) with warp shuffles and shared memory
+ * (open_row_team; a different summation order, compared with a tolerance);
+ * attention recomputes its scores instead of keeping them in a VLA (the
+ * same values).
  * Bit-identical results additionally need NVRTC's --fmad=false (no
  * multiply-add contraction; runtime/nvrtc.c passes it) and are limited to
  * what avoids the math library: contractions, casts, + - * /, embedding,
@@ -108,6 +113,28 @@ static void cuda_split_open(Buf *b, KernelGeom *kg, char letter, const char *ext
 
 static void cuda_split_close(Buf *b) { buf_close(b, "}"); }
 
+/* A block of 256 threads per row; blocks stride over the rows, so every
+ * thread of a block runs the same iterations (the barriers inside the
+ * reductions are reached by all). */
+static void cuda_open_row_team(Buf *b, KernelGeom *kg, const char *rows)
+{
+    const char *ext[1] = {rows};
+    emit_plan_expr(kg->grid, sizeof kg->grid, ext, 1, 1);
+    snprintf(kg->block, sizeof kg->block, "%d", CUDA_BLOCK);
+    snprintf(kg->smem, sizeof kg->smem, "0");
+    snprintf(kg->how, sizeof kg->how, "a block per row of %s rows, its threads share the row (block reduction)", rows);
+    buf_line(b, "__shared__ float red_[32]; /* one partial result per warp */");
+    buf_line(b, "const int64_t t_ = threadIdx.x, nt_ = blockDim.x;");
+    buf_open(b, "for (int64_t i_r = blockIdx.x; i_r < %s; i_r += gridDim.x) {", rows);
+}
+
+static void cuda_close_row_team(Buf *b) { buf_close(b, "}"); }
+
+static void cuda_row_reduce(Buf *b, const char *var, const char *op)
+{
+    buf_line(b, "%s = ueaj_block_%s(%s, red_);", var, op, var);
+}
+
 const Dialect dialect_cuda = {
     .name = "cuda",
     .prelude = tmpl_cuda_prelude_cuh,
@@ -126,4 +153,7 @@ const Dialect dialect_cuda = {
     .close_parallel = cuda_close_parallel,
     .split_open = cuda_split_open,
     .split_close = cuda_split_close,
+    .open_row_team = cuda_open_row_team,
+    .close_row_team = cuda_close_row_team,
+    .row_reduce = cuda_row_reduce,
 };

@@ -57,6 +57,11 @@ static void emit_elementwise(UeajCtx *ctx, Buf *b, const Dialect *d, KernelGeom 
     d->close_parallel(b, 1);
 }
 
+/* With a team per row (CUDA): each thread sums its strided part of the row
+ * in float, the team adds the partial sums (warp shuffles, then one value
+ * per warp through shared memory).  That changes the summation order and
+ * precision against the one-thread double sum of the C dialect: compare
+ * with a tolerance (relative ~1e-6). */
 static void emit_rmsnorm(UeajCtx *ctx, Buf *b, const Dialect *d, KernelGeom *kg, const IrNode *n)
 {
     const IrTensor *x = n->in[0];
@@ -65,15 +70,28 @@ static void emit_rmsnorm(UeajCtx *ctx, Buf *b, const Dialect *d, KernelGeom *kg,
     Buf eps;
     buf_init(&eps);
     emit_float_lit(&eps, n->fattr[0], DT_F32);
-    row_loop(ctx, b, d, kg, "r", rows);
+    bool team = d->open_row_team != NULL;
+    if (team) d->open_row_team(b, kg, rows);
+    else row_loop(ctx, b, d, kg, "r", rows);
     buf_line(b, "const %s *xr = a0 + i_r * %s;", d->type_name(x->dtype), D);
-    buf_line(b, "double ss = 0;");
-    buf_open(b, "for (int64_t i = 0; i < %s; i++) {", D);
-    buf_line(b, "const float v = ld_%s(xr[i]);", ld(x));
-    buf_line(b, "ss += (double)v * v;");
-    buf_close(b, "}");
-    buf_line(b, "const float r = 1.0f / sqrtf((float)(ss / (double)%s) + %s);", D, eps.p);
-    buf_open(b, "for (int64_t i = 0; i < %s; i++) {", D);
+    const char *first = team ? "t_" : "0", *step = team ? "i += nt_" : "i++";
+    if (team) {
+        buf_line(b, "float ss = 0.0f;");
+        buf_open(b, "for (int64_t i = t_; i < %s; i += nt_) {", D);
+        buf_line(b, "const float v = ld_%s(xr[i]);", ld(x));
+        buf_line(b, "ss += v * v;");
+        buf_close(b, "}");
+        d->row_reduce(b, "ss", "sum");
+        buf_line(b, "const float r = 1.0f / sqrtf(ss / (float)%s + %s);", D, eps.p);
+    } else {
+        buf_line(b, "double ss = 0;");
+        buf_open(b, "for (int64_t i = 0; i < %s; i++) {", D);
+        buf_line(b, "const float v = ld_%s(xr[i]);", ld(x));
+        buf_line(b, "ss += (double)v * v;");
+        buf_close(b, "}");
+        buf_line(b, "const float r = 1.0f / sqrtf((float)(ss / (double)%s) + %s);", D, eps.p);
+    }
+    buf_open(b, "for (int64_t i = %s; i < %s; %s) {", first, D, step);
     switch (n->iattr[0]) {
     case RMSNORM_HF: case RMSNORM_UNCENTERED:
         buf_line(b, "out[i_r * %s + i] = ld_%s(a1[i]) * (ld_%s(xr[i]) * r);", D, ld(n->in[1]), ld(x));
@@ -84,7 +102,8 @@ static void emit_rmsnorm(UeajCtx *ctx, Buf *b, const Dialect *d, KernelGeom *kg,
     case RMSNORM_NONE: buf_line(b, "out[i_r * %s + i] = ld_%s(xr[i]) * r;", D, ld(x)); break;
     }
     buf_close(b, "}");
-    d->close_parallel(b, 1);
+    if (team) d->close_row_team(b);
+    else d->close_parallel(b, 1);
     buf_free(&eps);
 }
 
@@ -191,6 +210,20 @@ static void emit_softmax(UeajCtx *ctx, Buf *b, const Dialect *d, KernelGeom *kg,
     const IrTensor *x = n->in[0];
     const char *rows = emit_numel_str(ctx, x, 0, x->rank - 1);
     const char *D = emit_size_str(ctx, x->shape[x->rank - 1]);
+    if (d->open_row_team) { /* a team per row: the same max; the sum in another order (see emit_rmsnorm) */
+        d->open_row_team(b, kg, rows);
+        buf_line(b, "const int64_t o = i_r * %s;", D);
+        buf_line(b, "float mx = -3.402823466e38f, sum = 0;");
+        buf_line(b, "for (int64_t i = t_; i < %s; i += nt_) { const float v = ld_%s(a0[o + i]); if (v > mx) mx = v; }", D,
+                 ld(x));
+        d->row_reduce(b, "mx", "max");
+        buf_line(b, "for (int64_t i = t_; i < %s; i += nt_) { out[o + i] = expf(ld_%s(a0[o + i]) - mx); sum += out[o + i]; }",
+                 D, ld(x));
+        d->row_reduce(b, "sum", "sum");
+        buf_line(b, "for (int64_t i = t_; i < %s; i += nt_) out[o + i] /= sum; /* the elements this thread wrote */", D);
+        d->close_row_team(b);
+        return;
+    }
     row_loop(ctx, b, d, kg, "r", rows);
     buf_line(b, "const int64_t o = i_r * %s;", D);
     buf_line(b, "float mx = -3.402823466e38f, sum = 0;");

@@ -111,6 +111,35 @@ static __device__ __forceinline__ uint8_t st_f8e4m3(float x) { return st_f8e4m3_
 static __device__ __forceinline__ uint8_t st_f8e5m2_d(double x) { return (uint8_t)ueaj_encode(x, 5, 2, 0); }
 static __device__ __forceinline__ uint8_t st_f8e5m2(float x) { return st_f8e5m2_d(x); }
 
+/* Team reductions for the row-wise built-ins (rms_norm, softmax): a block
+ * of a multiple of 32 threads combines one float per thread; every thread
+ * gets the result.  red: __shared__ float[32].  Warp shuffles first, then
+ * one value per warp through shared memory.  The order of the additions
+ * differs from the C dialect's sequential sum. */
+static __device__ __forceinline__ float ueaj_block_sum(float v, float *red)
+{
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nw = (blockDim.x + 31) >> 5;
+    __syncthreads(); /* red may still be read by a previous reduction */
+    if (lane == 0) red[warp] = v;
+    __syncthreads();
+    v = lane < nw ? red[lane] : 0.0f;
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
+}
+
+static __device__ __forceinline__ float ueaj_block_max(float v, float *red)
+{
+    for (int o = 16; o > 0; o >>= 1) { const float w = __shfl_xor_sync(0xffffffffu, v, o); if (w > v) v = w; }
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nw = (blockDim.x + 31) >> 5;
+    __syncthreads();
+    if (lane == 0) red[warp] = v;
+    __syncthreads();
+    v = lane < nw ? red[lane] : -3.402823466e38f;
+    for (int o = 16; o > 0; o >>= 1) { const float w = __shfl_xor_sync(0xffffffffu, v, o); if (w > v) v = w; }
+    return v;
+}
+
 /* Buffers (index: tensor, shape, dtype): */
 /*   bufs[0]: x0 [2, 3] f32 */
 /*   bufs[1]: x1 [3, 4] f32 */

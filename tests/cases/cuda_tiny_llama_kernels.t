@@ -89,23 +89,24 @@ extern "C" __global__ void k0(UeajDims dims, const uint16_t *__restrict__ a0, co
  *     from: rms_norm(x, attn_norm, eps = eps)
  *     at models/llama.ue:56:10
  *     h.0 = x:f32, attn_norm.0:bf16 -> f32
- *     launch: grid (d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 indices, one per thread */
+ *     launch: grid (d0, 1, 1), block (256, 1, 1), shared 0 bytes: a block per row of D0 rows, its threads share the row (block reduction) */
 extern "C" __global__ void k1(UeajDims dims, const float *__restrict__ a0, const uint16_t *__restrict__ a1, float *__restrict__ out)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
     const int64_t D2 = dims.d[2]; /* m */
-    const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
-    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0; i_ += stride_) {
-        const int64_t i_r = i_;
+    __shared__ float red_[32]; /* one partial result per warp */
+    const int64_t t_ = threadIdx.x, nt_ = blockDim.x;
+    for (int64_t i_r = blockIdx.x; i_r < D0; i_r += gridDim.x) {
         const float *xr = a0 + i_r * 64;
-        double ss = 0;
-        for (int64_t i = 0; i < 64; i++) {
+        float ss = 0.0f;
+        for (int64_t i = t_; i < 64; i += nt_) {
             const float v = ld_f32(xr[i]);
-            ss += (double)v * v;
+            ss += v * v;
         }
-        const float r = 1.0f / sqrtf((float)(ss / (double)64) + 1e-05f);
-        for (int64_t i = 0; i < 64; i++) {
+        ss = ueaj_block_sum(ss, red_);
+        const float r = 1.0f / sqrtf(ss / (float)64 + 1e-05f);
+        for (int64_t i = t_; i < 64; i += nt_) {
             out[i_r * 64 + i] = ld_bf16(a1[i]) * (ld_f32(xr[i]) * r);
         }
     }
@@ -357,23 +358,24 @@ extern "C" __global__ void k11(UeajDims dims, const float *__restrict__ a0, cons
  *     from: rms_norm(x, mlp_norm, eps = eps)
  *     at models/llama.ue:71:10
  *     hm.0 = x.0:f32, mlp_norm.0:bf16 -> f32
- *     launch: grid (d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 indices, one per thread */
+ *     launch: grid (d0, 1, 1), block (256, 1, 1), shared 0 bytes: a block per row of D0 rows, its threads share the row (block reduction) */
 extern "C" __global__ void k12(UeajDims dims, const float *__restrict__ a0, const uint16_t *__restrict__ a1, float *__restrict__ out)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
     const int64_t D2 = dims.d[2]; /* m */
-    const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
-    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0; i_ += stride_) {
-        const int64_t i_r = i_;
+    __shared__ float red_[32]; /* one partial result per warp */
+    const int64_t t_ = threadIdx.x, nt_ = blockDim.x;
+    for (int64_t i_r = blockIdx.x; i_r < D0; i_r += gridDim.x) {
         const float *xr = a0 + i_r * 64;
-        double ss = 0;
-        for (int64_t i = 0; i < 64; i++) {
+        float ss = 0.0f;
+        for (int64_t i = t_; i < 64; i += nt_) {
             const float v = ld_f32(xr[i]);
-            ss += (double)v * v;
+            ss += v * v;
         }
-        const float r = 1.0f / sqrtf((float)(ss / (double)64) + 1e-05f);
-        for (int64_t i = 0; i < 64; i++) {
+        ss = ueaj_block_sum(ss, red_);
+        const float r = 1.0f / sqrtf(ss / (float)64 + 1e-05f);
+        for (int64_t i = t_; i < 64; i += nt_) {
             out[i_r * 64 + i] = ld_bf16(a1[i]) * (ld_f32(xr[i]) * r);
         }
     }
@@ -493,23 +495,24 @@ extern "C" __global__ void k18(UeajDims dims, const float *__restrict__ a0, cons
  *     from: rms_norm(x, attn_norm, eps = eps)
  *     at models/llama.ue:56:10
  *     h.1 = x.0_2:f32, attn_norm.1:bf16 -> f32
- *     launch: grid (d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 indices, one per thread */
+ *     launch: grid (d0, 1, 1), block (256, 1, 1), shared 0 bytes: a block per row of D0 rows, its threads share the row (block reduction) */
 extern "C" __global__ void k19(UeajDims dims, const float *__restrict__ a0, const uint16_t *__restrict__ a1, float *__restrict__ out)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
     const int64_t D2 = dims.d[2]; /* m */
-    const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
-    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0; i_ += stride_) {
-        const int64_t i_r = i_;
+    __shared__ float red_[32]; /* one partial result per warp */
+    const int64_t t_ = threadIdx.x, nt_ = blockDim.x;
+    for (int64_t i_r = blockIdx.x; i_r < D0; i_r += gridDim.x) {
         const float *xr = a0 + i_r * 64;
-        double ss = 0;
-        for (int64_t i = 0; i < 64; i++) {
+        float ss = 0.0f;
+        for (int64_t i = t_; i < 64; i += nt_) {
             const float v = ld_f32(xr[i]);
-            ss += (double)v * v;
+            ss += v * v;
         }
-        const float r = 1.0f / sqrtf((float)(ss / (double)64) + 1e-05f);
-        for (int64_t i = 0; i < 64; i++) {
+        ss = ueaj_block_sum(ss, red_);
+        const float r = 1.0f / sqrtf(ss / (float)64 + 1e-05f);
+        for (int64_t i = t_; i < 64; i += nt_) {
             out[i_r * 64 + i] = ld_bf16(a1[i]) * (ld_f32(xr[i]) * r);
         }
     }
@@ -761,23 +764,24 @@ extern "C" __global__ void k29(UeajDims dims, const float *__restrict__ a0, cons
  *     from: rms_norm(x, mlp_norm, eps = eps)
  *     at models/llama.ue:71:10
  *     hm.1 = x.1:f32, mlp_norm.1:bf16 -> f32
- *     launch: grid (d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 indices, one per thread */
+ *     launch: grid (d0, 1, 1), block (256, 1, 1), shared 0 bytes: a block per row of D0 rows, its threads share the row (block reduction) */
 extern "C" __global__ void k30(UeajDims dims, const float *__restrict__ a0, const uint16_t *__restrict__ a1, float *__restrict__ out)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
     const int64_t D2 = dims.d[2]; /* m */
-    const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
-    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0; i_ += stride_) {
-        const int64_t i_r = i_;
+    __shared__ float red_[32]; /* one partial result per warp */
+    const int64_t t_ = threadIdx.x, nt_ = blockDim.x;
+    for (int64_t i_r = blockIdx.x; i_r < D0; i_r += gridDim.x) {
         const float *xr = a0 + i_r * 64;
-        double ss = 0;
-        for (int64_t i = 0; i < 64; i++) {
+        float ss = 0.0f;
+        for (int64_t i = t_; i < 64; i += nt_) {
             const float v = ld_f32(xr[i]);
-            ss += (double)v * v;
+            ss += v * v;
         }
-        const float r = 1.0f / sqrtf((float)(ss / (double)64) + 1e-05f);
-        for (int64_t i = 0; i < 64; i++) {
+        ss = ueaj_block_sum(ss, red_);
+        const float r = 1.0f / sqrtf(ss / (float)64 + 1e-05f);
+        for (int64_t i = t_; i < 64; i += nt_) {
             out[i_r * 64 + i] = ld_bf16(a1[i]) * (ld_f32(xr[i]) * r);
         }
     }
@@ -915,23 +919,24 @@ extern "C" __global__ void k37(UeajDims dims, const float *__restrict__ a0, floa
  *     from: rms_norm(last_rows(x, m), norm, eps = eps)
  *     at models/llama.ue:80:32
  *     t61 = t60:f32, norm:bf16 -> f32
- *     launch: grid (d2/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D2 indices, one per thread */
+ *     launch: grid (d2, 1, 1), block (256, 1, 1), shared 0 bytes: a block per row of D2 rows, its threads share the row (block reduction) */
 extern "C" __global__ void k38(UeajDims dims, const float *__restrict__ a0, const uint16_t *__restrict__ a1, float *__restrict__ out)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
     const int64_t D2 = dims.d[2]; /* m */
-    const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
-    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D2; i_ += stride_) {
-        const int64_t i_r = i_;
+    __shared__ float red_[32]; /* one partial result per warp */
+    const int64_t t_ = threadIdx.x, nt_ = blockDim.x;
+    for (int64_t i_r = blockIdx.x; i_r < D2; i_r += gridDim.x) {
         const float *xr = a0 + i_r * 64;
-        double ss = 0;
-        for (int64_t i = 0; i < 64; i++) {
+        float ss = 0.0f;
+        for (int64_t i = t_; i < 64; i += nt_) {
             const float v = ld_f32(xr[i]);
-            ss += (double)v * v;
+            ss += v * v;
         }
-        const float r = 1.0f / sqrtf((float)(ss / (double)64) + 1e-05f);
-        for (int64_t i = 0; i < 64; i++) {
+        ss = ueaj_block_sum(ss, red_);
+        const float r = 1.0f / sqrtf(ss / (float)64 + 1e-05f);
+        for (int64_t i = t_; i < 64; i += nt_) {
             out[i_r * 64 + i] = ld_bf16(a1[i]) * (ld_f32(xr[i]) * r);
         }
     }
@@ -1061,7 +1066,7 @@ extern "C" __device__ const char ueaj_plan[] =
     "tensor 70 t55.bf16 temp bf16 2 d0 160\n"
     "tensor 71 t61.bf16 temp bf16 2 d2 64\n"
     "launch k0 d0/256 1 1 256 1 1 0 3 2 0 3\n"
-    "launch k1 d0/256 1 1 256 1 1 0 3 3 4 15\n"
+    "launch k1 d0 1 1 256 1 1 0 3 3 4 15\n"
     "launch k2_cast 64*d0/256 1 1 256 1 1 0 2 15 63\n"
     "gemm k2/nd%2Cdhik-%3Enhik a=5 b=63 d=16 ta=n tb=n m=64 n=d0 k=64 lda=64 ldb=64 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
     "gemm k3/nd%2Cdhk-%3Enhk a=6 b=63 d=17 ta=n tb=n m=32 n=d0 k=64 lda=32 ldb=64 ldd=32 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
@@ -1074,7 +1079,7 @@ extern "C" __device__ const char ueaj_plan[] =
     "launch k10_cast 64*d0/256 1 1 256 1 1 0 2 21 64\n"
     "gemm k10/nhik%2Chikd-%3End a=8 b=64 d=22 ta=n tb=n m=64 n=d0 k=64 lda=64 ldb=64 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
     "launch k11 64*d0/256 1 1 256 1 1 0 3 3 22 23\n"
-    "launch k12 d0/256 1 1 256 1 1 0 3 23 9 24\n"
+    "launch k12 d0 1 1 256 1 1 0 3 23 9 24\n"
     "launch k13_cast 64*d0/256 1 1 256 1 1 0 2 24 65\n"
     "gemm k13/nd%2Cdf-%3Enf a=10 b=65 d=25 ta=n tb=n m=160 n=d0 k=64 lda=160 ldb=64 ldd=160 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
     "gemm k14/nd%2Cdf-%3Enf a=11 b=65 d=26 ta=n tb=n m=160 n=d0 k=64 lda=160 ldb=64 ldd=160 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
@@ -1083,7 +1088,7 @@ extern "C" __device__ const char ueaj_plan[] =
     "launch k17_cast 160*d0/256 1 1 256 1 1 0 2 28 66\n"
     "gemm k17/nf%2Cfd-%3End a=12 b=66 d=29 ta=n tb=n m=64 n=d0 k=160 lda=64 ldb=160 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
     "launch k18 64*d0/256 1 1 256 1 1 0 3 23 29 30\n"
-    "launch k19 d0/256 1 1 256 1 1 0 3 30 31 42\n"
+    "launch k19 d0 1 1 256 1 1 0 3 30 31 42\n"
     "launch k20_cast 64*d0/256 1 1 256 1 1 0 2 42 67\n"
     "gemm k20/nd%2Cdhik-%3Enhik a=32 b=67 d=43 ta=n tb=n m=64 n=d0 k=64 lda=64 ldb=64 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
     "gemm k21/nd%2Cdhk-%3Enhk a=33 b=67 d=44 ta=n tb=n m=32 n=d0 k=64 lda=32 ldb=64 ldd=32 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
@@ -1096,7 +1101,7 @@ extern "C" __device__ const char ueaj_plan[] =
     "launch k28_cast 64*d0/256 1 1 256 1 1 0 2 48 68\n"
     "gemm k28/nhik%2Chikd-%3End a=35 b=68 d=49 ta=n tb=n m=64 n=d0 k=64 lda=64 ldb=64 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
     "launch k29 64*d0/256 1 1 256 1 1 0 3 30 49 50\n"
-    "launch k30 d0/256 1 1 256 1 1 0 3 50 36 51\n"
+    "launch k30 d0 1 1 256 1 1 0 3 50 36 51\n"
     "launch k31_cast 64*d0/256 1 1 256 1 1 0 2 51 69\n"
     "gemm k31/nd%2Cdf-%3Enf a=37 b=69 d=52 ta=n tb=n m=160 n=d0 k=64 lda=160 ldb=64 ldd=160 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
     "gemm k32/nd%2Cdf-%3Enf a=38 b=69 d=53 ta=n tb=n m=160 n=d0 k=64 lda=160 ldb=64 ldd=160 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
@@ -1106,7 +1111,7 @@ extern "C" __device__ const char ueaj_plan[] =
     "gemm k35/nf%2Cfd-%3End a=39 b=70 d=56 ta=n tb=n m=64 n=d0 k=160 lda=64 ldb=160 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
     "launch k36 64*d0/256 1 1 256 1 1 0 3 50 56 57\n"
     "launch k37 d2/256 1 1 256 1 1 0 2 57 60\n"
-    "launch k38 d2/256 1 1 256 1 1 0 3 60 58 61\n"
+    "launch k38 d2 1 1 256 1 1 0 3 60 58 61\n"
     "launch k39_cast 64*d2/256 1 1 256 1 1 0 2 61 71\n"
     "gemm k39/nd%2Cdv-%3Env a=59 b=71 d=62 ta=n tb=n m=256 n=d2 k=64 lda=256 ldb=64 ldd=256 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
     "end\n"

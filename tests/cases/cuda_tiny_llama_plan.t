@@ -96,7 +96,7 @@ tensor 69 hm.1.bf16 temp bf16 2 d0 64
 tensor 70 t55.bf16 temp bf16 2 d0 160
 tensor 71 t61.bf16 temp bf16 2 d2 64
 launch k0 d0/256 1 1 256 1 1 0 3 2 0 3
-launch k1 d0/256 1 1 256 1 1 0 3 3 4 15
+launch k1 d0 1 1 256 1 1 0 3 3 4 15
 launch k2_cast 64*d0/256 1 1 256 1 1 0 2 15 63
 gemm k2/nd%2Cdhik-%3Enhik a=5 b=63 d=16 ta=n tb=n m=64 n=d0 k=64 lda=64 ldb=64 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
 gemm k3/nd%2Cdhk-%3Enhk a=6 b=63 d=17 ta=n tb=n m=32 n=d0 k=64 lda=32 ldb=64 ldd=32 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
@@ -109,7 +109,7 @@ launch k9 d0/256 1 1 256 1 1 0 5 19 13 14 1 21
 launch k10_cast 64*d0/256 1 1 256 1 1 0 2 21 64
 gemm k10/nhik%2Chikd-%3End a=8 b=64 d=22 ta=n tb=n m=64 n=d0 k=64 lda=64 ldb=64 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
 launch k11 64*d0/256 1 1 256 1 1 0 3 3 22 23
-launch k12 d0/256 1 1 256 1 1 0 3 23 9 24
+launch k12 d0 1 1 256 1 1 0 3 23 9 24
 launch k13_cast 64*d0/256 1 1 256 1 1 0 2 24 65
 gemm k13/nd%2Cdf-%3Enf a=10 b=65 d=25 ta=n tb=n m=160 n=d0 k=64 lda=160 ldb=64 ldd=160 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
 gemm k14/nd%2Cdf-%3Enf a=11 b=65 d=26 ta=n tb=n m=160 n=d0 k=64 lda=160 ldb=64 ldd=160 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
@@ -118,7 +118,7 @@ launch k16 160*d0/256 1 1 256 1 1 0 3 27 26 28
 launch k17_cast 160*d0/256 1 1 256 1 1 0 2 28 66
 gemm k17/nf%2Cfd-%3End a=12 b=66 d=29 ta=n tb=n m=64 n=d0 k=160 lda=64 ldb=160 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
 launch k18 64*d0/256 1 1 256 1 1 0 3 23 29 30
-launch k19 d0/256 1 1 256 1 1 0 3 30 31 42
+launch k19 d0 1 1 256 1 1 0 3 30 31 42
 launch k20_cast 64*d0/256 1 1 256 1 1 0 2 42 67
 gemm k20/nd%2Cdhik-%3Enhik a=32 b=67 d=43 ta=n tb=n m=64 n=d0 k=64 lda=64 ldb=64 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
 gemm k21/nd%2Cdhk-%3Enhk a=33 b=67 d=44 ta=n tb=n m=32 n=d0 k=64 lda=32 ldb=64 ldd=32 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
@@ -131,7 +131,7 @@ launch k27 d0/256 1 1 256 1 1 0 5 46 40 41 1 48
 launch k28_cast 64*d0/256 1 1 256 1 1 0 2 48 68
 gemm k28/nhik%2Chikd-%3End a=35 b=68 d=49 ta=n tb=n m=64 n=d0 k=64 lda=64 ldb=64 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
 launch k29 64*d0/256 1 1 256 1 1 0 3 30 49 50
-launch k30 d0/256 1 1 256 1 1 0 3 50 36 51
+launch k30 d0 1 1 256 1 1 0 3 50 36 51
 launch k31_cast 64*d0/256 1 1 256 1 1 0 2 51 69
 gemm k31/nd%2Cdf-%3Enf a=37 b=69 d=52 ta=n tb=n m=160 n=d0 k=64 lda=160 ldb=64 ldd=160 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
 gemm k32/nd%2Cdf-%3Enf a=38 b=69 d=53 ta=n tb=n m=160 n=d0 k=64 lda=160 ldb=64 ldd=160 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
@@ -141,7 +141,7 @@ launch k35_cast 160*d0/256 1 1 256 1 1 0 2 55 70
 gemm k35/nf%2Cfd-%3End a=39 b=70 d=56 ta=n tb=n m=64 n=d0 k=160 lda=64 ldb=160 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
 launch k36 64*d0/256 1 1 256 1 1 0 3 50 56 57
 launch k37 d2/256 1 1 256 1 1 0 2 57 60
-launch k38 d2/256 1 1 256 1 1 0 3 60 58 61
+launch k38 d2 1 1 256 1 1 0 3 60 58 61
 launch k39_cast 64*d2/256 1 1 256 1 1 0 2 61 71
 gemm k39/nd%2Cdv-%3Env a=59 b=71 d=62 ta=n tb=n m=256 n=d2 k=64 lda=256 ldb=64 ldd=256 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
 end
