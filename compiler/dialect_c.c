@@ -19,8 +19,9 @@ static const char *c_type_name(DType t)
     }
 }
 
-static void c_open_parallel(Buf *b, const char *letters, const char *const *ext, int n)
+static void c_open_parallel(Buf *b, KernelGeom *kg, const char *letters, const char *const *ext, int n)
 {
+    (void)kg;
     for (int a = 0; a < n; a++)
         buf_open(b, "for (int64_t i_%c = 0; i_%c < %s; i_%c++) {", letters[a], letters[a], ext[a], letters[a]);
 }
@@ -32,8 +33,9 @@ static void c_close_parallel(Buf *b, int n)
 
 /* OpenMP when the object is built with -fopenmp (runtime/jit_c.c does);
  * without it the region runs once with the whole range. */
-static void c_split_open(Buf *b, char letter, const char *extent, const char *cond)
+static void c_split_open(Buf *b, KernelGeom *kg, char letter, const char *extent, const char *cond)
 {
+    (void)kg;
     if (cond) buf_line(b, "#pragma omp parallel if (%s)", cond);
     else buf_line(b, "#pragma omp parallel");
     buf_open(b, "{");
@@ -53,6 +55,13 @@ const Dialect dialect_c = {
     .kernel_qual = "static void",
     .restrict_kw = "restrict",
     .entry_decl = "void ueaj_forward(void *const *bufs, const int64_t *dyn)",
+    .dims_param = "const int64_t *dyn",
+    .dims_array = "dyn",
+    .dims_always = false,
+    .table_qual = "static const",
+    .streamed = true,
+    .library_gemm = false,
+    .vla = true,
     .type_name = c_type_name,
     .open_parallel = c_open_parallel,
     .close_parallel = c_close_parallel,

@@ -19,6 +19,7 @@
  * The output is deterministic: names come from node and tensor ids.
  */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include "internal.h"
 #include "dialect.h"
@@ -115,15 +116,15 @@ static bool uses_dyn(const IrGraph *g) { return g->ndyn > 0; }
 static void kernel_params(Buf *b, const Dialect *d, const IrGraph *g, const IrNode *n)
 {
     int np = 0;
-    if (uses_dyn(g)) { buf_puts(b, "const int64_t *dyn"); np++; }
+    if (uses_dyn(g) || d->dims_always) { buf_puts(b, d->dims_param); np++; }
     for (int k = 0; k < n->nin; k++)
         buf_printf(b, "%sconst %s *%s a%d", np++ ? ", " : "", d->type_name(n->in[k]->dtype), d->restrict_kw, k);
     buf_printf(b, "%s%s *%s out", np ? ", " : "", d->type_name(n->out->dtype), d->restrict_kw);
 }
 
-static void kernel_comment(Buf *b, const IrGraph *g, const IrNode *n)
+static void kernel_comment(Buf *b, const IrGraph *g, const IrNode *n, const char *kname, const KernelGeom *kg)
 {
-    buf_printf(b, "/* k%d: %s", n->id, ir_op_name(n->op));
+    buf_printf(b, "/* %s: %s", kname, ir_op_name(n->op));
     if (n->op == OP_CONTRACT) {
         buf_putc(b, ' ');
         for (int k = 0; k < n->nin; k++) buf_printf(b, "%s%s", k ? "," : "", n->in_letters[k]);
@@ -142,16 +143,21 @@ static void kernel_comment(Buf *b, const IrGraph *g, const IrNode *n)
     buf_printf(b, " -> %s", dtype_name(n->out->dtype));
     if (n->acc) buf_printf(b, ", accumulate %s", dtype_name(n->acc));
     if (n->has_scale) buf_printf(b, ", divide by sqrt(%.17g)", n->var_prod);
+    if (kg && kg->grid[0])
+        buf_printf(b, "\n *     launch: grid (%s, 1, 1), block (%s, 1, 1), shared %s bytes: %s", kg->grid, kg->block,
+                   kg->smem, kg->how);
     buf_puts(b, " */\n");
     (void)g;
 }
 
-static void emit_dyn_locals(Buf *b, const IrGraph *g)
+static void emit_dyn_locals(Buf *b, const Dialect *d, const IrGraph *g)
 {
-    for (int i = 0; i < g->ndyn; i++) buf_line(b, "const int64_t D%d = dyn[%d]; /* %s */", i, i, g->dyn_names[i]);
+    for (int i = 0; i < g->ndyn; i++)
+        buf_line(b, "const int64_t D%d = %s[%d]; /* %s */", i, d->dims_array, i, g->dyn_names[i]);
 }
 
 static int64_t size_guess(IrSize s) { return s.dyn >= 0 ? 512 : s.c; }
+static bool size_same(IrSize a, IrSize b) { return a.dyn == b.dyn && (a.dyn >= 0 || a.c == b.c); }
 
 /* The streamed schedule (GEMV/GEMM-like projections, ir_stream_operand):
  *     out = -0
@@ -165,7 +171,7 @@ static int64_t size_guess(IrSize s) { return s.dyn >= 0 ? 512 : s.c; }
  * matrix product (ir_matmul_split) calls the prelude's ueaj_matmul_*
  * instead: the same sums in the same order, register-blocked, reading a
  * weight in column panels when pass_layout packed it. */
-static void emit_contract_stream(UeajCtx *ctx, Buf *b, const Dialect *d, const IrNode *n, int w)
+static void emit_contract_stream(UeajCtx *ctx, Buf *b, const Dialect *d, KernelGeom *kg, const IrNode *n, int w)
 {
     const char *L = n->in_letters[w];
     int len = (int)strlen(L);
@@ -198,7 +204,7 @@ static void emit_contract_stream(UeajCtx *ctx, Buf *b, const Dialect *d, const I
     order[no] = 0;
     const char *total = emit_numel_str(ctx, n->out, 0, n->out->rank);
     const char *ext0[1] = {total};
-    d->open_parallel(b, "o", ext0, 1);
+    d->open_parallel(b, kg, "o", ext0, 1);
     buf_line(b, "out[i_o] = %s; /* -0, the identity of + */", n->acc == DT_F64 ? "-0.0" : "-0.0f");
     d->close_parallel(b, 1);
     /* threads split the weight's first output letter: each reads its own
@@ -207,7 +213,7 @@ static void emit_contract_stream(UeajCtx *ctx, Buf *b, const Dialect *d, const I
     for (int i = 0; i < len && !par; i++)
         if (strchr(n->out_letters, L[i])) par = L[i];
     const char *cond = wbytes >= (2 << 20) ? NULL : arena_printf(&ctx->arena, "%s > 1", emit_numel_str(ctx, n->out, 0, 1));
-    d->split_open(b, par, emit_size_str(ctx, n->lsize[(unsigned char)par]), cond);
+    d->split_open(b, kg, par, emit_size_str(ctx, n->lsize[(unsigned char)par]), cond);
     for (int i = 0; i < no; i++) {
         if (order[i] == par) {
             buf_open(b, "for (int64_t i_%c = lo_%c; i_%c < hi_%c; i_%c++) {", par, par, par, par, par);
@@ -235,10 +241,10 @@ static void emit_contract_stream(UeajCtx *ctx, Buf *b, const Dialect *d, const I
     d->split_close(b);
 }
 
-static void emit_contract(UeajCtx *ctx, Buf *b, const Dialect *d, const IrGraph *g, const IrNode *n)
+static void emit_contract(UeajCtx *ctx, Buf *b, const Dialect *d, KernelGeom *kg, const IrGraph *g, const IrNode *n)
 {
-    int w = ir_stream_operand(n);
-    if (w >= 0) { emit_contract_stream(ctx, b, d, n, w); return; }
+    int w = d->streamed ? ir_stream_operand(n) : -1;
+    if (w >= 0) { emit_contract_stream(ctx, b, d, kg, n, w); return; }
     const char *acct = d->type_name(n->acc);
     /* the summed letters: in some operand, not in the output; first-appearance order */
     char red[128];
@@ -249,7 +255,7 @@ static void emit_contract(UeajCtx *ctx, Buf *b, const Dialect *d, const IrGraph 
     int nout = (int)strlen(n->out_letters);
     const char *ext[IR_MAX_RANK];
     for (int a = 0; a < nout; a++) ext[a] = emit_size_str(ctx, n->lsize[(unsigned char)n->out_letters[a]]);
-    d->open_parallel(b, n->out_letters, ext, nout);
+    d->open_parallel(b, kg, n->out_letters, ext, nout);
     buf_line(b, "%s acc = %s; /* -0, the identity of +: keeps the sign of a lone -0 */", acct, n->acc == DT_F64 ? "-0.0" : "-0.0f");
     for (int r = 0; r < nred; r++) {
         Buf e;
@@ -294,7 +300,7 @@ static void emit_contract(UeajCtx *ctx, Buf *b, const Dialect *d, const IrGraph 
     d->close_parallel(b, nout);
 }
 
-static void emit_cast(UeajCtx *ctx, Buf *b, const Dialect *d, const IrGraph *g, const IrNode *n)
+static void emit_cast(UeajCtx *ctx, Buf *b, const Dialect *d, KernelGeom *kg, const IrGraph *g, const IrNode *n)
 {
     const char *total[IR_MAX_RANK];
     const IrTensor *t = n->out;
@@ -302,7 +308,7 @@ static void emit_cast(UeajCtx *ctx, Buf *b, const Dialect *d, const IrGraph *g, 
     char letters[IR_MAX_RANK + 1];
     for (int a = 0; a < t->rank; a++) letters[a] = (char)('a' + a);
     letters[t->rank] = 0;
-    d->open_parallel(b, letters, total, t->rank);
+    d->open_parallel(b, kg, letters, total, t->rank);
     Buf idx;
     buf_init(&idx);
     index_expr(&idx, t, letters, n);
@@ -356,7 +362,300 @@ const char *emit_skip_prelude(const char *src)
     return p ? p + 1 : src;
 }
 
-char *emit_source(UeajCtx *ctx, const IrGraph *g, const Dialect *d)
+/* ---- the CUDA plan (runtime/cuda_plan.h, format 1) ---------------------- */
+
+/* While the kernels are written: the plan's steps, and the tensors the plan
+ * adds to the IR's (bf16/f16 copies of activations for cuBLASLt). */
+typedef struct PlanState {
+    Buf steps;
+    Buf extra;
+    int next_id;
+    int *copy_bf16, *copy_f16; /* per IR tensor: its rounded copy's index, or 0 */
+} PlanState;
+
+static const char *const kind_names[] = {"input", "param", "output", "temp", "state"};
+
+/* A plan name: bytes outside [A-Za-z0-9._/-] become %XX. */
+static void plan_name(Buf *b, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || strchr("._/-", *p))
+            buf_putc(b, (char)*p);
+        else
+            buf_printf(b, "%%%02X", *p);
+    }
+}
+
+static void plan_tensor(Buf *b, const IrTensor *t, int id)
+{
+    buf_printf(b, "tensor %d ", id);
+    plan_name(b, t->name);
+    buf_printf(b, " %s %s %d", kind_names[t->kind], dtype_name(t->dtype), t->rank);
+    for (int a = 0; a < t->rank; a++) {
+        if (t->shape[a].dyn >= 0) buf_printf(b, " d%d", t->shape[a].dyn);
+        else buf_printf(b, " %lld", (long long)t->shape[a].c);
+    }
+    buf_putc(b, '\n');
+    if (t->kind == TEN_PARAM && t->load_name) {
+        buf_printf(b, "load %d ", id);
+        plan_name(b, t->load_name);
+        buf_printf(b, " %d", t->load_rank);
+        for (int a = 0; a < t->load_rank; a++) buf_printf(b, " %lld", (long long)t->load_shape[a]);
+        buf_puts(b, " perm");
+        for (int a = 0; a < t->load_rank; a++) buf_printf(b, " %d", t->has_perm ? t->load_perm[a] : a);
+        buf_putc(b, '\n');
+    }
+}
+
+void emit_plan_expr(char *out, size_t outlen, const char *const *ext, int n, int div)
+{
+    Buf e;
+    buf_init(&e);
+    long long c = 1;
+    for (int i = 0; i < n; i++) {
+        for (const char *p = ext[i]; *p;) {
+            if (*p == ' ' || *p == '*') { p++; continue; }
+            char *end;
+            if (*p == 'D') {
+                long k = strtol(p + 1, &end, 10);
+                UEAJ_ASSERT(end != p + 1);
+                buf_printf(&e, "%sd%ld", e.len ? "*" : "", k);
+            } else {
+                long long v = strtoll(p, &end, 10);
+                UEAJ_ASSERT(end != p);
+                c *= v;
+            }
+            p = end;
+        }
+    }
+    if (c != 1 || !e.len) {
+        Buf t;
+        buf_init(&t);
+        buf_printf(&t, "%lld%s%s", c, e.len ? "*" : "", e.len ? e.p : "");
+        buf_free(&e);
+        e = t;
+    }
+    if (div > 1) buf_printf(&e, "/%d", div);
+    UEAJ_ASSERT(e.len < outlen);
+    memcpy(out, e.p, e.len + 1);
+    buf_free(&e);
+}
+
+/* A product of sizes as an EXPR. */
+static const char *sizes_expr(UeajCtx *ctx, const IrSize *f, int nf)
+{
+    const char *ext[3 * IR_MAX_RANK];
+    for (int i = 0; i < nf; i++) ext[i] = emit_size_str(ctx, f[i]);
+    char out[256];
+    emit_plan_expr(out, sizeof out, ext, nf, 1);
+    return arena_strdup(&ctx->arena, out);
+}
+
+/* A contraction that cuBLASLt can do:  out[B.., N.., O..] = x[B.., N.., R..]
+ * . w[B.., R.., O..] with w a parameter, every tensor contiguous row-major
+ * in those letter groups, no broadcast, no repeated letter, f32 output and
+ * accumulation, no variance division and no '+=' term.  Row-major out[N, O]
+ * is column-major out^T[O, N] = w^T[O, R] . x^T[R, N]: cuBLASLt's A is w
+ * (m = O, k = R, lda = O), B is x (n = N, ldb = R), D is out (ldd = O); the
+ * B letters are the batch.  cuBLASLt wants A and B of one type, so an f32
+ * x with a bf16/f16 w is first rounded to a copy in w's type (*cast). */
+typedef struct GemmMatch {
+    int w;                     /* which operand is the weight */
+    bool cast;                 /* x needs a copy in w's dtype */
+    const char *m, *n, *k, *batch, *sa, *sb, *sd;
+} GemmMatch;
+
+static bool gemm_match(UeajCtx *ctx, const IrNode *n, GemmMatch *gm)
+{
+    if (n->op != OP_CONTRACT || n->nin != 2 || n->accumulate || n->has_scale) return false;
+    if (n->acc != DT_F32 || n->out->dtype != DT_F32) return false;
+    int w = n->in[1]->kind == TEN_PARAM ? 1 : n->in[0]->kind == TEN_PARAM ? 0 : -1;
+    if (w < 0) return false;
+    const IrTensor *X = n->in[1 - w], *W = n->in[w];
+    DType wt = W->dtype, xt = X->dtype;
+    if (wt != DT_F32 && wt != DT_BF16 && wt != DT_F16) return false;
+    if (xt != wt && xt != DT_F32) return false;
+    const char *ls[3] = {n->in_letters[1 - w], n->in_letters[w], n->out_letters};
+    const IrTensor *ts[3] = {X, W, n->out};
+    /* class of a letter: 0 B (all three), 1 N (x, out), 2 R (x, w), 3 O (w, out) */
+    int cls[128];
+    for (int c = 0; c < 128; c++) cls[c] = -1;
+    for (int t = 0; t < 3; t++)
+        for (const char *p = ls[t]; *p; p++) {
+            if (strchr(p + 1, *p)) return false;
+            bool inx = strchr(ls[0], *p), inw = strchr(ls[1], *p), ino = strchr(ls[2], *p);
+            int c = inx && inw && ino ? 0 : inx && ino ? 1 : inx && inw ? 2 : inw && ino ? 3 : -1;
+            if (c < 0) return false;
+            cls[(unsigned char)*p] = c;
+        }
+    /* each tensor's letters in class order, and the groups in the same order everywhere */
+    static const int allowed[3][3] = {{0, 1, 2}, {0, 2, 3}, {0, 1, 3}};
+    char seq[3][4][IR_MAX_RANK + 1];
+    memset(seq, 0, sizeof seq);
+    for (int t = 0; t < 3; t++) {
+        int last = 0;
+        for (const char *p = ls[t]; *p; p++) {
+            int c = cls[(unsigned char)*p];
+            if (c < last) return false;
+            last = c;
+            size_t l = strlen(seq[t][c]);
+            seq[t][c][l] = *p;
+        }
+        for (int c = 0; c < 4; c++)
+            if (seq[t][c][0] && c != allowed[t][0] && c != allowed[t][1] && c != allowed[t][2]) return false;
+        for (int a = 0; a < ts[t]->rank; a++)
+            if (!size_same(ts[t]->shape[a], n->lsize[(unsigned char)ls[t][a]])) return false;
+    }
+    if (strcmp(seq[0][0], seq[1][0]) || strcmp(seq[0][0], seq[2][0]) || strcmp(seq[0][1], seq[2][1]) ||
+        strcmp(seq[0][2], seq[1][2]) || strcmp(seq[1][3], seq[2][3]) || !seq[0][2][0])
+        return false;
+    IrSize f[4][IR_MAX_RANK];
+    int nf[4] = {0, 0, 0, 0};
+    for (int c = 0; c < 4; c++)
+        for (const char *p = seq[c == 3 ? 1 : 0][c]; *p; p++) f[c][nf[c]++] = n->lsize[(unsigned char)*p];
+    IrSize two[2 * IR_MAX_RANK];
+    gm->w = w;
+    gm->cast = xt != wt;
+    gm->m = sizes_expr(ctx, f[3], nf[3]);
+    gm->n = sizes_expr(ctx, f[1], nf[1]);
+    gm->k = sizes_expr(ctx, f[2], nf[2]);
+    gm->batch = sizes_expr(ctx, f[0], nf[0]);
+    int pairs[3][2] = {{2, 3}, {1, 2}, {1, 3}}; /* sa = R*O, sb = N*R, sd = N*O */
+    const char **dst[3] = {&gm->sa, &gm->sb, &gm->sd};
+    for (int q = 0; q < 3; q++) {
+        int k = 0;
+        for (int h = 0; h < 2; h++)
+            for (int i = 0; i < nf[pairs[q][h]]; i++) two[k++] = f[pairs[q][h]][i];
+        *dst[q] = nf[0] ? sizes_expr(ctx, two, k) : "0";
+    }
+    return true;
+}
+
+/* ---- kernels --------------------------------------------------------------- */
+
+/* One kernel: its comment (with the launch geometry in CUDA), signature and
+ * body; in CUDA also its launch record. */
+static void emit_kernel(UeajCtx *ctx, Buf *b, const Dialect *d, const IrGraph *g, const IrNode *n, const char *kname,
+                        PlanState *ps)
+{
+    Buf body;
+    buf_init(&body);
+    body.indent = 1;
+    KernelGeom kg;
+    memset(&kg, 0, sizeof kg);
+    if (uses_dyn(g)) emit_dyn_locals(&body, d, g);
+    switch (n->op) {
+    case OP_CONTRACT: emit_contract(ctx, &body, d, &kg, g, n); break;
+    case OP_CAST: emit_cast(ctx, &body, d, &kg, g, n); break;
+    default: emit_builtin(ctx, &body, d, &kg, g, n); break;
+    }
+    buf_putc(b, '\n');
+    kernel_comment(b, g, n, kname, &kg);
+    buf_printf(b, "%s %s(", d->kernel_qual, kname);
+    kernel_params(b, d, g, n);
+    buf_puts(b, ")\n");
+    buf_line(b, "{");
+    buf_puts(b, body.p ? body.p : "");
+    buf_line(b, "}");
+    buf_free(&body);
+    if (ps) {
+        UEAJ_ASSERT(kg.grid[0]);
+        buf_printf(&ps->steps, "launch %s %s 1 1 %s 1 1 %s %d", kname, kg.grid, kg.block, kg.smem, n->nin + 1);
+        for (int k = 0; k < n->nin; k++) buf_printf(&ps->steps, " %d", n->in[k]->id);
+        buf_printf(&ps->steps, " %d\n", n->out->id);
+    }
+}
+
+/* A contraction that runs as a cuBLASLt matmul: a comment where its kernel
+ * would be, the cast kernel it needs (if any), and the plan's gemm record. */
+static void emit_gemm(UeajCtx *ctx, Buf *b, const Dialect *d, const IrGraph *g, const IrNode *n, const GemmMatch *gm,
+                      PlanState *ps)
+{
+    const IrTensor *X = n->in[1 - gm->w], *W = n->in[gm->w];
+    int xid = X->id;
+    /* tensors are written once (states aside), so one rounded copy serves every later matmul */
+    int *copy = W->dtype == DT_BF16 ? ps->copy_bf16 : ps->copy_f16;
+    if (gm->cast && X->kind != TEN_STATE && copy[X->id]) {
+        xid = copy[X->id];
+    } else if (gm->cast) {
+        IrTensor *t = ARENA_NEW(&ctx->arena, IrTensor);
+        *t = *X;
+        t->id = ps->next_id++;
+        t->kind = TEN_TEMP;
+        t->dtype = W->dtype;
+        t->name = arena_printf(&ctx->arena, "%s.%s", X->name, dtype_name(W->dtype));
+        t->load_name = NULL;
+        plan_tensor(&ps->extra, t, t->id);
+        IrNode *c = ARENA_NEW(&ctx->arena, IrNode);
+        c->id = n->id;
+        c->op = OP_CAST;
+        c->out = t;
+        c->nin = 1;
+        c->in = ARENA_ARRAY(&ctx->arena, IrTensor *, 1);
+        c->in[0] = (IrTensor *)X;
+        c->origin = arena_printf(&ctx->arena, "%s: its operand %s rounded to %s for cuBLASLt (A and B of one type)",
+                                 n->origin ? n->origin : "a matmul", X->name, dtype_name(W->dtype));
+        c->span = n->span;
+        emit_kernel(ctx, b, d, g, c, arena_printf(&ctx->arena, "k%d_cast", n->id), ps);
+        xid = t->id;
+        copy[X->id] = xid;
+    }
+    buf_putc(b, '\n');
+    buf_printf(b, "/* k%d: contract ", n->id);
+    for (int k = 0; k < n->nin; k++) buf_printf(b, "%s%s", k ? "," : "", n->in_letters[k]);
+    buf_printf(b, "->%s: no kernel, a cuBLASLt matmul (the plan's gemm record)", n->out_letters);
+    if (gm->cast)
+        buf_printf(b, "\n *     B is %s rounded to %s (cuBLASLt wants A and B of one type): the products differ from"
+                      "\n *     the C backend's by that rounding, and cuBLASLt sums in its own order: compare with a tolerance",
+                   X->name, dtype_name(W->dtype));
+    if (n->origin) { buf_puts(b, "\n *     from: "); emit_comment_text(b, n->origin); }
+    if (n->span.src) {
+        Span s = span_root(n->span);
+        buf_puts(b, "\n *     at ");
+        emit_comment_text(b, s.src->name);
+        buf_printf(b, ":%d:%d", s.line, s.col);
+    }
+    buf_printf(b, "\n *     %s = %s:%s . %s:%s -> f32, accumulate f32", n->out->name, X->name, dtype_name(X->dtype), W->name,
+               dtype_name(W->dtype));
+    buf_printf(b, "\n *     column-major: D[m=%s, n=%s] = A[m, k=%s] . B[k, n], A = %s, B = %s%s, batch %s */\n", gm->m,
+               gm->n, gm->k, W->name, X->name, gm->cast ? " (its rounded copy)" : "", gm->batch);
+    const char *ty = dtype_name(W->dtype);
+    buf_puts(&ps->steps, "gemm ");
+    Buf term;
+    buf_init(&term);
+    buf_printf(&term, "k%d/", n->id);
+    for (int k = 0; k < n->nin; k++) buf_printf(&term, "%s%s", k ? "," : "", n->in_letters[k]);
+    buf_printf(&term, "->%s", n->out_letters);
+    plan_name(&ps->steps, term.p);
+    buf_free(&term);
+    buf_printf(&ps->steps,
+               " a=%d b=%d d=%d ta=n tb=n m=%s n=%s k=%s lda=%s ldb=%s ldd=%s batch=%s sa=%s sb=%s sd=%s"
+               " atype=%s btype=%s dtype=f32 compute=f32 alpha=1.0 beta=0.0\n",
+               W->id, xid, n->out->id, gm->m, gm->n, gm->k, gm->m, gm->k, gm->m, gm->batch, gm->sa, gm->sb, gm->sd, ty, ty);
+}
+
+/* The plan as a C string, one record per line. */
+static void emit_plan_string(Buf *b, const char *plan)
+{
+    buf_putc(b, '\n');
+    buf_line(b, "/* The launch plan (runtime/cuda_plan.h, format 1): the tensors, then the steps in order. */");
+    buf_puts(b, "extern \"C\" __device__ const char ueaj_plan[] =\n");
+    for (const char *p = plan; *p;) {
+        const char *e = strchr(p, '\n');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        buf_puts(b, "    \"");
+        for (size_t i = 0; i < len; i++) {
+            unsigned c = (unsigned char)p[i];
+            if (c == '"' || c == '\\' || c == '?' || c < 0x20 || c >= 0x7f) buf_printf(b, "\\%03o", c);
+            else buf_putc(b, (char)c);
+        }
+        buf_puts(b, "\\n\"\n");
+        p += len + (e ? 1 : 0);
+    }
+    buf_puts(b, "    ;\n");
+}
+
+char *emit_source_plan(UeajCtx *ctx, const IrGraph *g, const Dialect *d, char **plan_out)
 {
     Buf b;
     buf_init(&b);
@@ -377,41 +676,60 @@ char *emit_source(UeajCtx *ctx, const IrGraph *g, const Dialect *d)
         for (int a = 0; a < t->rank; a++) { if (a) buf_puts(&b, ", "); size_expr(&b, t->shape[a]); }
         buf_printf(&b, "] %s */\n", dtype_name(t->dtype));
     }
+    PlanState ps, *psp = d->entry_decl ? NULL : &ps;
+    buf_init(&ps.steps);
+    buf_init(&ps.extra);
+    ps.next_id = g->tensors.n;
+    ps.copy_bf16 = ARENA_ARRAY(&ctx->arena, int, g->tensors.n + 1);
+    ps.copy_f16 = ARENA_ARRAY(&ctx->arena, int, g->tensors.n + 1);
     for (int i = 0; i < g->nodes.n; i++) {
         const IrNode *n = g->nodes.v[i];
+        GemmMatch gm;
+        if (d->library_gemm && gemm_match(ctx, n, &gm)) emit_gemm(ctx, &b, d, g, n, &gm, &ps);
+        else emit_kernel(ctx, &b, d, g, n, arena_printf(&ctx->arena, "k%d", n->id), psp);
+    }
+    if (d->entry_decl) {
         buf_putc(&b, '\n');
-        kernel_comment(&b, g, n);
-        buf_printf(&b, "%s k%d(", d->kernel_qual, n->id);
-        kernel_params(&b, d, g, n);
-        buf_puts(&b, ")\n");
+        buf_line(&b, "/* Runs every kernel in order.  bufs[i] is tensor i (see the table above). */");
+        buf_line(&b, "%s", d->entry_decl);
         buf_open(&b, "{");
-        if (uses_dyn(g)) emit_dyn_locals(&b, g);
-        switch (n->op) {
-        case OP_CONTRACT: emit_contract(ctx, &b, d, g, n); break;
-        case OP_CAST: emit_cast(ctx, &b, d, g, n); break;
-        default: emit_builtin(ctx, &b, d, g, n); break;
+        if (!uses_dyn(g)) buf_line(&b, "(void)dyn;");
+        for (int i = 0; i < g->nodes.n; i++) {
+            const IrNode *n = g->nodes.v[i];
+            Buf call;
+            buf_init(&call);
+            buf_printf(&call, "k%d(", n->id);
+            int np = 0;
+            if (uses_dyn(g)) { buf_puts(&call, "dyn"); np++; }
+            for (int k = 0; k < n->nin; k++)
+                buf_printf(&call, "%s(const %s *)bufs[%d]", np++ ? ", " : "", d->type_name(n->in[k]->dtype), n->in[k]->id);
+            buf_printf(&call, "%s(%s *)bufs[%d]);", np ? ", " : "", d->type_name(n->out->dtype), n->out->id);
+            buf_line(&b, "%s", call.p);
+            buf_free(&call);
         }
         buf_close(&b, "}");
+        emit_plan(&b, g);
+    } else {
+        Buf plan;
+        buf_init(&plan);
+        buf_puts(&plan, "ueajc-plan 1\n");
+        buf_printf(&plan, "dims %d", g->ndyn);
+        for (int i = 0; i < g->ndyn; i++) { buf_putc(&plan, ' '); plan_name(&plan, g->dyn_names[i]); }
+        buf_putc(&plan, '\n');
+        for (int i = 0; i < g->tensors.n; i++) plan_tensor(&plan, g->tensors.v[i], i);
+        buf_puts(&plan, ps.extra.p ? ps.extra.p : "");
+        buf_puts(&plan, ps.steps.p ? ps.steps.p : "");
+        buf_puts(&plan, "end\n");
+        emit_plan_string(&b, plan.p);
+        if (plan_out) *plan_out = buf_take(&plan);
+        else buf_free(&plan);
     }
-    buf_putc(&b, '\n');
-    buf_line(&b, "/* Runs every kernel in order.  bufs[i] is tensor i (see the table above). */");
-    buf_line(&b, "%s", d->entry_decl);
-    buf_open(&b, "{");
-    if (!uses_dyn(g)) buf_line(&b, "(void)dyn;");
-    for (int i = 0; i < g->nodes.n; i++) {
-        const IrNode *n = g->nodes.v[i];
-        Buf call;
-        buf_init(&call);
-        buf_printf(&call, "k%d(", n->id);
-        int np = 0;
-        if (uses_dyn(g)) { buf_puts(&call, "dyn"); np++; }
-        for (int k = 0; k < n->nin; k++)
-            buf_printf(&call, "%s(const %s *)bufs[%d]", np++ ? ", " : "", d->type_name(n->in[k]->dtype), n->in[k]->id);
-        buf_printf(&call, "%s(%s *)bufs[%d]);", np ? ", " : "", d->type_name(n->out->dtype), n->out->id);
-        buf_line(&b, "%s", call.p);
-        buf_free(&call);
-    }
-    buf_close(&b, "}");
-    emit_plan(&b, g);
+    buf_free(&ps.steps);
+    buf_free(&ps.extra);
     return buf_take(&b);
+}
+
+char *emit_source(UeajCtx *ctx, const IrGraph *g, const Dialect *d)
+{
+    return emit_source_plan(ctx, g, d, NULL);
 }

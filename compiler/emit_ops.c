@@ -18,17 +18,17 @@
 
 static const char *ld(const IrTensor *t) { return dtype_name(t->dtype); }
 
-static void row_loop(UeajCtx *ctx, Buf *b, const Dialect *d, const char *var, const char *extent)
+static void row_loop(UeajCtx *ctx, Buf *b, const Dialect *d, KernelGeom *kg, const char *var, const char *extent)
 {
     const char *ext[1] = {extent};
-    d->open_parallel(b, var, ext, 1);
+    d->open_parallel(b, kg, var, ext, 1);
     (void)ctx;
 }
 
-static void emit_elementwise(UeajCtx *ctx, Buf *b, const Dialect *d, const IrNode *n)
+static void emit_elementwise(UeajCtx *ctx, Buf *b, const Dialect *d, KernelGeom *kg, const IrNode *n)
 {
     const char *N = emit_numel_str(ctx, n->out, 0, n->out->rank);
-    row_loop(ctx, b, d, "e", N);
+    row_loop(ctx, b, d, kg, "e", N);
     const char *x = arena_printf(&ctx->arena, "ld_%s(a0[i_e])", ld(n->in[0]));
     const char *y = n->nin > 1 ? arena_printf(&ctx->arena, "ld_%s(a1[i_e])", ld(n->in[1])) : "";
     switch (n->op) {
@@ -57,7 +57,12 @@ static void emit_elementwise(UeajCtx *ctx, Buf *b, const Dialect *d, const IrNod
     d->close_parallel(b, 1);
 }
 
-static void emit_rmsnorm(UeajCtx *ctx, Buf *b, const Dialect *d, const IrNode *n)
+/* With a team per row (CUDA): each thread sums its strided part of the row
+ * in float, the team adds the partial sums (warp shuffles, then one value
+ * per warp through shared memory).  That changes the summation order and
+ * precision against the one-thread double sum of the C dialect: compare
+ * with a tolerance (relative ~1e-6). */
+static void emit_rmsnorm(UeajCtx *ctx, Buf *b, const Dialect *d, KernelGeom *kg, const IrNode *n)
 {
     const IrTensor *x = n->in[0];
     const char *rows = emit_numel_str(ctx, x, 0, x->rank - 1);
@@ -65,15 +70,28 @@ static void emit_rmsnorm(UeajCtx *ctx, Buf *b, const Dialect *d, const IrNode *n
     Buf eps;
     buf_init(&eps);
     emit_float_lit(&eps, n->fattr[0], DT_F32);
-    row_loop(ctx, b, d, "r", rows);
+    bool team = d->open_row_team != NULL;
+    if (team) d->open_row_team(b, kg, rows);
+    else row_loop(ctx, b, d, kg, "r", rows);
     buf_line(b, "const %s *xr = a0 + i_r * %s;", d->type_name(x->dtype), D);
-    buf_line(b, "double ss = 0;");
-    buf_open(b, "for (int64_t i = 0; i < %s; i++) {", D);
-    buf_line(b, "const float v = ld_%s(xr[i]);", ld(x));
-    buf_line(b, "ss += (double)v * v;");
-    buf_close(b, "}");
-    buf_line(b, "const float r = 1.0f / sqrtf((float)(ss / (double)%s) + %s);", D, eps.p);
-    buf_open(b, "for (int64_t i = 0; i < %s; i++) {", D);
+    const char *first = team ? "t_" : "0", *step = team ? "i += nt_" : "i++";
+    if (team) {
+        buf_line(b, "float ss = 0.0f;");
+        buf_open(b, "for (int64_t i = t_; i < %s; i += nt_) {", D);
+        buf_line(b, "const float v = ld_%s(xr[i]);", ld(x));
+        buf_line(b, "ss += v * v;");
+        buf_close(b, "}");
+        d->row_reduce(b, "ss", "sum");
+        buf_line(b, "const float r = 1.0f / sqrtf(ss / (float)%s + %s);", D, eps.p);
+    } else {
+        buf_line(b, "double ss = 0;");
+        buf_open(b, "for (int64_t i = 0; i < %s; i++) {", D);
+        buf_line(b, "const float v = ld_%s(xr[i]);", ld(x));
+        buf_line(b, "ss += (double)v * v;");
+        buf_close(b, "}");
+        buf_line(b, "const float r = 1.0f / sqrtf((float)(ss / (double)%s) + %s);", D, eps.p);
+    }
+    buf_open(b, "for (int64_t i = %s; i < %s; %s) {", first, D, step);
     switch (n->iattr[0]) {
     case RMSNORM_HF: case RMSNORM_UNCENTERED:
         buf_line(b, "out[i_r * %s + i] = ld_%s(a1[i]) * (ld_%s(xr[i]) * r);", D, ld(n->in[1]), ld(x));
@@ -84,20 +102,21 @@ static void emit_rmsnorm(UeajCtx *ctx, Buf *b, const Dialect *d, const IrNode *n
     case RMSNORM_NONE: buf_line(b, "out[i_r * %s + i] = ld_%s(xr[i]) * r;", D, ld(x)); break;
     }
     buf_close(b, "}");
-    d->close_parallel(b, 1);
+    if (team) d->close_row_team(b);
+    else d->close_parallel(b, 1);
     buf_free(&eps);
 }
 
-static void emit_rope(UeajCtx *ctx, Buf *b, const Dialect *d, const IrNode *n)
+static void emit_rope(UeajCtx *ctx, Buf *b, const Dialect *d, KernelGeom *kg, const IrNode *n)
 {
     const IrTensor *x = n->in[0];
     int half = n->iattr[2];
-    buf_open(b, "static const float inv_freq[%d] = {", half);
+    buf_open(b, "%s float inv_freq[%d] = {", d->table_qual, half);
     for (int j = 0; j < half; j++) buf_line(b, "%.9ef,", (double)n->table[j]);
     buf_close(b, "};");
     const char *N = emit_size_str(ctx, x->shape[0]);
     const char *inner = emit_numel_str(ctx, x, 1, x->rank - 1);
-    row_loop(ctx, b, d, "n", N);
+    row_loop(ctx, b, d, kg, "n", N);
     buf_line(b, "const float p = (float)a1[i_n];");
     buf_open(b, "for (int64_t i_h = 0; i_h < %s; i_h++) {", inner);
     buf_line(b, "const int64_t base = (i_n * %s + i_h) * %d;", inner, 2 * half);
@@ -112,7 +131,7 @@ static void emit_rope(UeajCtx *ctx, Buf *b, const Dialect *d, const IrNode *n)
     d->close_parallel(b, 1);
 }
 
-static void emit_attention(UeajCtx *ctx, Buf *b, const Dialect *d, const IrNode *n)
+static void emit_attention(UeajCtx *ctx, Buf *b, const Dialect *d, KernelGeom *kg, const IrNode *n)
 {
     const IrTensor *q = n->in[0], *k = n->in[1], *v = n->in[2];
     const char *N = emit_size_str(ctx, q->shape[0]), *M = emit_size_str(ctx, k->shape[0]);
@@ -122,7 +141,7 @@ static void emit_attention(UeajCtx *ctx, Buf *b, const Dialect *d, const IrNode 
     buf_init(&sc);
     emit_float_lit(&sc, n->fattr[0], DT_F32);
     /* threads split the queries (a prompt); decoding has one */
-    d->split_open(b, 'n', N, NULL);
+    d->split_open(b, kg, 'n', N, NULL);
     buf_open(b, "for (int64_t i_n = lo_n; i_n < hi_n; i_n++) {");
     if (n->nin == 4) buf_line(b, "const int64_t qpos = a3[i_n]; /* the query's position among the keys */");
     else if (strcmp(N, M) == 0) buf_line(b, "const int64_t qpos = i_n;");
@@ -137,21 +156,30 @@ static void emit_attention(UeajCtx *ctx, Buf *b, const Dialect *d, const IrNode 
     buf_open(b, "for (int64_t h = 0; h < %lld; h++) {", (long long)H);
     buf_line(b, "const int64_t g = h / %lld; /* the KV head of query head h */", (long long)(H / Hkv));
     buf_line(b, "const int64_t qo = (i_n * %lld + h) * %lld;", (long long)H, (long long)K);
+    const char *dot = arena_printf(&ctx->arena,
+                                   "for (int64_t i = 0; i < %lld; i++) s += ld_%s(a0[qo + i]) * ld_%s(a1[(j * %lld + g) * %lld + i]);",
+                                   (long long)K, ld(q), ld(k), (long long)Hkv, (long long)K);
     buf_line(b, "float mx = -3.402823466e38f;");
-    buf_line(b, "float score[hi - lo > 0 ? hi - lo : 1]; /* scaled q.k of each visible key */");
+    if (d->vla) buf_line(b, "float score[hi - lo > 0 ? hi - lo : 1]; /* scaled q.k of each visible key */");
     buf_open(b, "for (int64_t j = lo; j < hi; j++) {");
     buf_line(b, "float s = 0;");
-    buf_line(b, "for (int64_t i = 0; i < %lld; i++) s += ld_%s(a0[qo + i]) * ld_%s(a1[(j * %lld + g) * %lld + i]);",
-             (long long)K, ld(q), ld(k), (long long)Hkv, (long long)K);
+    buf_line(b, "%s", dot);
     buf_line(b, "s *= %s;", sc.p);
-    buf_line(b, "score[j - lo] = s;");
+    if (d->vla) buf_line(b, "score[j - lo] = s;");
     buf_line(b, "if (s > mx) mx = s;");
     buf_close(b, "}");
     buf_line(b, "float acc[%lld];", (long long)V);
     buf_line(b, "for (int64_t i = 0; i < %lld; i++) acc[i] = 0;", (long long)V);
     buf_line(b, "float sum = 0;");
     buf_open(b, "for (int64_t j = lo; j < hi; j++) {");
-    buf_line(b, "const float p = expf(score[j - lo] - mx);");
+    if (d->vla) {
+        buf_line(b, "const float p = expf(score[j - lo] - mx);");
+    } else { /* no variable-length array: the same scores, computed again in the same order */
+        buf_line(b, "float s = 0;");
+        buf_line(b, "%s", dot);
+        buf_line(b, "s *= %s;", sc.p);
+        buf_line(b, "const float p = expf(s - mx);");
+    }
     buf_line(b, "sum += p;");
     buf_line(b, "for (int64_t i = 0; i < %lld; i++) acc[i] += p * ld_%s(a2[(j * %lld + g) * %lld + i]);",
              (long long)V, ld(v), (long long)Hkv, (long long)V);
@@ -164,12 +192,12 @@ static void emit_attention(UeajCtx *ctx, Buf *b, const Dialect *d, const IrNode 
     buf_free(&sc);
 }
 
-static void emit_embed(UeajCtx *ctx, Buf *b, const Dialect *d, const IrNode *n)
+static void emit_embed(UeajCtx *ctx, Buf *b, const Dialect *d, KernelGeom *kg, const IrNode *n)
 {
     const IrTensor *tab = n->in[0];
     const char *N = emit_size_str(ctx, n->in[1]->shape[0]);
     const char *V = emit_size_str(ctx, tab->shape[0]), *D = emit_size_str(ctx, tab->shape[1]);
-    row_loop(ctx, b, d, "n", N);
+    row_loop(ctx, b, d, kg, "n", N);
     buf_line(b, "const int64_t id = a1[i_n];");
     buf_line(b, "/* the runtime checks ids; an out-of-range id gives a zero row, never a wild read */");
     buf_line(b, "for (int64_t i = 0; i < %s; i++) out[i_n * %s + i] = (id >= 0 && id < %s) ? ld_%s(a0[id * %s + i]) : 0.0f;",
@@ -177,12 +205,26 @@ static void emit_embed(UeajCtx *ctx, Buf *b, const Dialect *d, const IrNode *n)
     d->close_parallel(b, 1);
 }
 
-static void emit_softmax(UeajCtx *ctx, Buf *b, const Dialect *d, const IrNode *n)
+static void emit_softmax(UeajCtx *ctx, Buf *b, const Dialect *d, KernelGeom *kg, const IrNode *n)
 {
     const IrTensor *x = n->in[0];
     const char *rows = emit_numel_str(ctx, x, 0, x->rank - 1);
     const char *D = emit_size_str(ctx, x->shape[x->rank - 1]);
-    row_loop(ctx, b, d, "r", rows);
+    if (d->open_row_team) { /* a team per row: the same max; the sum in another order (see emit_rmsnorm) */
+        d->open_row_team(b, kg, rows);
+        buf_line(b, "const int64_t o = i_r * %s;", D);
+        buf_line(b, "float mx = -3.402823466e38f, sum = 0;");
+        buf_line(b, "for (int64_t i = t_; i < %s; i += nt_) { const float v = ld_%s(a0[o + i]); if (v > mx) mx = v; }", D,
+                 ld(x));
+        d->row_reduce(b, "mx", "max");
+        buf_line(b, "for (int64_t i = t_; i < %s; i += nt_) { out[o + i] = expf(ld_%s(a0[o + i]) - mx); sum += out[o + i]; }",
+                 D, ld(x));
+        d->row_reduce(b, "sum", "sum");
+        buf_line(b, "for (int64_t i = t_; i < %s; i += nt_) out[o + i] /= sum; /* the elements this thread wrote */", D);
+        d->close_row_team(b);
+        return;
+    }
+    row_loop(ctx, b, d, kg, "r", rows);
     buf_line(b, "const int64_t o = i_r * %s;", D);
     buf_line(b, "float mx = -3.402823466e38f, sum = 0;");
     buf_line(b, "for (int64_t i = 0; i < %s; i++) { const float v = ld_%s(a0[o + i]); if (v > mx) mx = v; }", D, ld(x));
@@ -192,12 +234,12 @@ static void emit_softmax(UeajCtx *ctx, Buf *b, const Dialect *d, const IrNode *n
     d->close_parallel(b, 1);
 }
 
-static void emit_reduce(UeajCtx *ctx, Buf *b, const Dialect *d, const IrNode *n)
+static void emit_reduce(UeajCtx *ctx, Buf *b, const Dialect *d, KernelGeom *kg, const IrNode *n)
 {
     const IrTensor *x = n->in[0];
     const char *rows = emit_numel_str(ctx, x, 0, x->rank - 1);
     const char *D = emit_size_str(ctx, x->shape[x->rank - 1]);
-    row_loop(ctx, b, d, "r", rows);
+    row_loop(ctx, b, d, kg, "r", rows);
     if (n->op == OP_MAX) {
         buf_line(b, "float m = -3.402823466e38f;");
         buf_line(b, "for (int64_t i = 0; i < %s; i++) { const float v = ld_%s(a0[i_r * %s + i]); if (v > m) m = v; }",
@@ -212,12 +254,12 @@ static void emit_reduce(UeajCtx *ctx, Buf *b, const Dialect *d, const IrNode *n)
     d->close_parallel(b, 1);
 }
 
-static void emit_cache_write(UeajCtx *ctx, Buf *b, const Dialect *d, const IrNode *n)
+static void emit_cache_write(UeajCtx *ctx, Buf *b, const Dialect *d, KernelGeom *kg, const IrNode *n)
 {
     const IrTensor *c = n->out, *x = n->in[0];
     const char *N = emit_size_str(ctx, x->shape[0]), *C = emit_size_str(ctx, c->shape[0]);
     const char *row = emit_numel_str(ctx, c, 1, c->rank);
-    row_loop(ctx, b, d, "n", N);
+    row_loop(ctx, b, d, kg, "n", N);
     buf_line(b, "const int64_t p = a1[i_n];");
     buf_line(b, "if (p < 0 || p >= %s) continue; /* the runtime checks positions; never write outside the cache */", C);
     buf_line(b, "for (int64_t i = 0; i < %s; i++) out[p * %s + i] = st_%s(ld_%s(a0[i_n * %s + i]));", row, row,
@@ -225,35 +267,35 @@ static void emit_cache_write(UeajCtx *ctx, Buf *b, const Dialect *d, const IrNod
     d->close_parallel(b, 1);
 }
 
-static void emit_last_rows(UeajCtx *ctx, Buf *b, const Dialect *d, const IrNode *n)
+static void emit_last_rows(UeajCtx *ctx, Buf *b, const Dialect *d, KernelGeom *kg, const IrNode *n)
 {
     const IrTensor *x = n->in[0], *o = n->out;
     const char *N = emit_size_str(ctx, x->shape[0]), *M = emit_size_str(ctx, o->shape[0]);
     const char *row = emit_numel_str(ctx, x, 1, x->rank);
     buf_line(b, "/* the runtime guarantees %s <= %s */", M, N);
-    row_loop(ctx, b, d, "m", M);
+    row_loop(ctx, b, d, kg, "m", M);
     buf_line(b, "for (int64_t i = 0; i < %s; i++) out[i_m * %s + i] = ld_%s(a0[(%s - %s + i_m) * %s + i]);", row, row,
              ld(x), N, M, row);
     d->close_parallel(b, 1);
 }
 
-void emit_builtin(UeajCtx *ctx, Buf *b, const Dialect *d, const IrGraph *g, const IrNode *n)
+void emit_builtin(UeajCtx *ctx, Buf *b, const Dialect *d, KernelGeom *kg, const IrGraph *g, const IrNode *n)
 {
     (void)g;
     UEAJ_ASSERT(n->out->dtype == DT_F32 || n->op == OP_CACHE_WRITE);
     switch (n->op) {
     case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_MULC:
     case OP_SILU: case OP_RELU: case OP_GELU: case OP_EXP: case OP_NEG:
-        emit_elementwise(ctx, b, d, n);
+        emit_elementwise(ctx, b, d, kg, n);
         break;
-    case OP_RMSNORM: emit_rmsnorm(ctx, b, d, n); break;
-    case OP_ROPE: emit_rope(ctx, b, d, n); break;
-    case OP_ATTENTION: emit_attention(ctx, b, d, n); break;
-    case OP_EMBED: emit_embed(ctx, b, d, n); break;
-    case OP_SOFTMAX: emit_softmax(ctx, b, d, n); break;
-    case OP_SUM: case OP_MEAN: case OP_MAX: emit_reduce(ctx, b, d, n); break;
-    case OP_CACHE_WRITE: emit_cache_write(ctx, b, d, n); break;
-    case OP_LAST_ROWS: emit_last_rows(ctx, b, d, n); break;
+    case OP_RMSNORM: emit_rmsnorm(ctx, b, d, kg, n); break;
+    case OP_ROPE: emit_rope(ctx, b, d, kg, n); break;
+    case OP_ATTENTION: emit_attention(ctx, b, d, kg, n); break;
+    case OP_EMBED: emit_embed(ctx, b, d, kg, n); break;
+    case OP_SOFTMAX: emit_softmax(ctx, b, d, kg, n); break;
+    case OP_SUM: case OP_MEAN: case OP_MAX: emit_reduce(ctx, b, d, kg, n); break;
+    case OP_CACHE_WRITE: emit_cache_write(ctx, b, d, kg, n); break;
+    case OP_LAST_ROWS: emit_last_rows(ctx, b, d, kg, n); break;
     default: ueaj_unreachable();
     }
 }

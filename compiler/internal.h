@@ -377,7 +377,11 @@ int run_passes(UeajCtx *ctx, IrGraph *g, const char *stop_after, Buf *dump_after
 /* ---- emit.c + dialect_*.c: one emitter, two dialects -------------------- */
 typedef struct Dialect Dialect;  /* dialect.h */
 extern const Dialect dialect_c;
+extern const Dialect dialect_cuda;
 char *emit_source(UeajCtx *ctx, const IrGraph *g, const Dialect *d); /* malloc'd; caller frees */
+/* The same; for a dialect without a host entry point (CUDA) also the plan
+ * text (runtime/cuda_plan.h) in *plan_out (malloc'd; NULL: not wanted). */
+char *emit_source_plan(UeajCtx *ctx, const IrGraph *g, const Dialect *d, char **plan_out);
 const char *emit_skip_prelude(const char *src); /* the part after the fixed prelude (--emit=c-kernels) */
 
 /* ---- the compilation context ------------------------------------------ */

@@ -20,6 +20,7 @@
 #include "run_cli.h"
 #include "tokenizer.h"
 #include "model.h"
+#include "cuda_out.h"
 
 static void usage(FILE *f)
 {
@@ -29,7 +30,8 @@ static void usage(FILE *f)
           "       ueajc tokenize -m DIR|tokenizer.json [--bos] (TEXT | -f FILE) | --decode ID...\n"
           "       ueajc convert MODEL.gguf -o DIR [--dtype f32|bf16|f16] [--force] | --info\n"
           "       ueajc --emit=STAGE (FILE.ue | EXPR) [options]\n"
-          "       ueajc FILE.ue -o OUT.c|OUT.so [--config config.json] [--dim NAME=VALUE]...\n"
+          "       ueajc FILE.ue -o OUT.c|OUT.so|OUT.cu|OUT.ptx|OUT.cubin [--config config.json]\n"
+          "             [--dim NAME=VALUE]... [--arch sm_XX]\n"
           "       ueajc --help | --version\n"
           "\n"
           "Evaluate a ueajsum expression:\n"
@@ -54,6 +56,11 @@ static void usage(FILE *f)
           "  --emit=ir           the IR after all passes; --emit=ir-after=PASS stops after PASS\n"
           "                      (passes: shapes variance precision order)\n"
           "  --emit=c            the generated C; --emit=c-kernels without the fixed prelude\n"
+          "  --emit=cuda         the generated CUDA; --emit=cuda-kernels without the fixed prelude\n"
+          "  --emit=plan         the CUDA launch plan (tensors, kernel launches, cuBLASLt matmuls)\n"
+          "  --emit=ptxas        compile the CUDA with NVRTC: registers, spills, stack, shared\n"
+          "                      memory per kernel\n"
+          "  --arch sm_XX        the GPU architecture of .ptx/.cubin and ptxas (default sm_90)\n"
           "\n"
           "Model files:\n"
           "  --config FILE       config.json that binds dims (config.NAME in the model file)\n"
@@ -164,6 +171,7 @@ int main(int argc, char **argv)
         else if (OPTVAL("--dim")) { if (take_kv("--dim", val, o.dims, &o.ndims)) goto done; }
         else if (OPTVAL("--out-dtype")) o.out_dtype = val;
         else if (OPTVAL("--config")) config = val;
+        else if (OPTVAL("--arch")) o.arch = val;
         else if (OPTVAL("--run")) run = val;
         else if (OPTVAL("--weights")) weights = val;
         else if (OPTVAL("--dump-logits") || OPTVAL("--dump")) dump = val;
@@ -207,6 +215,7 @@ int main(int argc, char **argv)
         mo.config = config;
         mo.out_path = o.out_path;
         mo.emit = o.emit;
+        mo.arch = o.arch;
         mo.run = run;
         mo.weights = weights;
         mo.dump = dump;
@@ -217,14 +226,15 @@ int main(int argc, char **argv)
         mo.copt = o.copt;
         if (npos > 1) { fprintf(stderr, "ueajc: error: unexpected argument '%s'\n", pos[1]); goto done; }
         if (mo.emit && strcmp(mo.emit, "ast") && strcmp(mo.emit, "ir") && strcmp(mo.emit, "c") &&
-            strcmp(mo.emit, "c-kernels") &&
+            strcmp(mo.emit, "c-kernels") && !cuda_is_emit(mo.emit) &&
             strncmp(mo.emit, "ir-after=", 9)) {
-            fprintf(stderr, "ueajc: error: --emit=%s: unknown stage (ast, ir, ir-after=PASS, c)\n", mo.emit);
+            fprintf(stderr, "ueajc: error: --emit=%s: unknown stage (ast, ir, ir-after=PASS, c, c-kernels, cuda, "
+                            "cuda-kernels, plan, ptxas)\n", mo.emit);
             goto done;
         }
-        if (mo.out_path && !has_suffix(mo.out_path, ".c") && !has_suffix(mo.out_path, ".so")) {
-            fprintf(stderr, "ueajc: error: %s: unknown output type (.c or .so; .cubin/.ptx come with the CUDA "
-                            "backend)\n", mo.out_path);
+        if (mo.out_path && !has_suffix(mo.out_path, ".c") && !has_suffix(mo.out_path, ".so") &&
+            !cuda_is_output(mo.out_path)) {
+            fprintf(stderr, "ueajc: error: %s: unknown output type (.c, .so, .cu, .ptx or .cubin)\n", mo.out_path);
             goto done;
         }
         if (!mo.out_path && !mo.emit && !mo.run && !mo.ninputs) { fprintf(stderr, "ueajc: error: nothing to do: give -o OUT or --emit=STAGE\n"); goto done; }
@@ -248,7 +258,7 @@ int main(int argc, char **argv)
         goto done;
     }
     if (o.emit && strcmp(o.emit, "ast") && strcmp(o.emit, "config") && strcmp(o.emit, "ir") &&
-        strcmp(o.emit, "c") && strcmp(o.emit, "c-kernels") && strncmp(o.emit, "ir-after=", 9)) {
+        strcmp(o.emit, "c") && strcmp(o.emit, "c-kernels") && !cuda_is_emit(o.emit) && strncmp(o.emit, "ir-after=", 9)) {
         fprintf(stderr, "ueajc: error: --emit=%s: unknown stage (ast, config, ir, ir-after=PASS, c)\n", o.emit);
         goto done;
     }

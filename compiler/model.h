@@ -8,7 +8,9 @@ typedef struct ModelOptions {
     const char *path;          /* the .ue file */
     const char *config;        /* config.json, or NULL */
     const char *out_path;      /* .c or .so, or NULL with emit */
-    const char *emit;          /* NULL, "ast", "ir", "ir-after=PASS", "c" */
+    const char *emit;          /* NULL, "ast", "ir", "ir-after=PASS", "c", "c-kernels",
+                                  "cuda", "cuda-kernels", "plan", "ptxas" */
+    const char *arch;          /* --arch sm_XX for CUDA outputs (NULL: sm_90) */
     const char *run;           /* --run "ID ...": the demonstration run */
     const char *weights;       /* --weights FILE.safetensors (HF names), else seed init */
     const char *dump;          /* --dump OUT.npy: the first output */

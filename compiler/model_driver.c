@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
+#include "cuda_out.h"
 #include "dialect.h"
 #include "init.h"
 #include "jit_c.h"
@@ -356,6 +357,10 @@ int ueaj_model_main(const ModelOptions *o)
         goto out;
     }
     buf_free(&dump);
+    if (cuda_is_emit(o->emit) || (!o->emit && cuda_is_output(o->out_path) && !o->run && !o->ninputs)) {
+        status = cuda_job(ctx, g, o->emit, o->out_path, o->arch, &o->copt);
+        goto out;
+    }
     csrc = emit_source(ctx, g, &dialect_c);
     if (o->emit && !strcmp(o->emit, "c")) { fputs(csrc, stdout); status = 0; goto out; }
     if (o->emit && !strcmp(o->emit, "c-kernels")) {
@@ -364,7 +369,11 @@ int ueaj_model_main(const ModelOptions *o)
         status = 0;
         goto out;
     }
-    if (o->emit) { fprintf(stderr, "ueajc: error: --emit=%s: unknown stage (ast, ir, ir-after=PASS, c)\n", o->emit); goto out; }
+    if (o->emit) {
+        fprintf(stderr, "ueajc: error: --emit=%s: unknown stage (ast, ir, ir-after=PASS, c, c-kernels, cuda, "
+                        "cuda-kernels, plan, ptxas)\n", o->emit);
+        goto out;
+    }
     if (o->run || o->ninputs) { status = model_run(ctx, g, csrc, o); goto out; }
     if (has_suffix(o->out_path, ".c")) {
         status = write_atomic(o->out_path, csrc) == 0 ? 0 : 1;
@@ -373,8 +382,7 @@ int ueaj_model_main(const ModelOptions *o)
         if (jit_c_compile_to(csrc, o->out_path, o->copt.cc, err, sizeof err) != 0) fprintf(stderr, "ueajc: error: %s\n", err);
         else status = 0;
     } else {
-        fprintf(stderr, "ueajc: error: %s: unknown output type (.c or .so; .cubin/.ptx come with the CUDA backend)\n",
-                o->out_path);
+        fprintf(stderr, "ueajc: error: %s: unknown output type (.c, .so, .cu, .ptx or .cubin)\n", o->out_path);
     }
 out:
     ueaj_diag_render(ctx, stderr);

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "dialect.h"
+#include "cuda_out.h"
 #include "eval.h"
 #include "init.h"
 #include "internal.h"
@@ -278,6 +279,7 @@ int ueaj_eval(const EvalOptions *o)
         goto diags;
     }
     buf_free(&dump);
+    if (cuda_is_emit(o->emit)) { status = cuda_job(ctx, g, o->emit, NULL, o->arch, &o->copt); goto diags; }
     csrc = emit_source(ctx, g, &dialect_c);
     if (o->emit && !strcmp(o->emit, "c")) { fputs(csrc, stdout); status = 0; goto diags; }
     if (o->emit && !strcmp(o->emit, "c-kernels")) {

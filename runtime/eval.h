@@ -20,7 +20,8 @@ typedef struct EvalOptions {
     EvalKV       dims[EVAL_MAX_KV];      int ndims;  /* letter=N */
     const char  *out_dtype;
     uint64_t     seed;
-    const char  *emit;         /* NULL, "ast", "config", "ir", "ir-after=PASS", "c" */
+    const char  *emit;         /* NULL, "ast", "config", "ir", "ir-after=PASS", "c", or a CUDA stage */
+    const char  *arch;         /* --arch for the CUDA stages (NULL: sm_90) */
     UeajOptions  copt;
 } EvalOptions;
 

@@ -1,0 +1,3 @@
+# args: models/llama.ue --config models/tiny-llama.json -o $OUT/llama.cu
+# >>> exists
+$OUT/llama.cu

@@ -1,0 +1,1118 @@
+# args: models/llama.ue --config models/tiny-llama.json --emit=cuda-kernels
+# >>> stdout
+/* (the fixed prelude of templates/cuda_prelude.cuh.in is omitted: --emit=cuda shows it) */
+/* Buffers (index: tensor, shape, dtype): */
+/*   bufs[0]: tokens [D0] i32 */
+/*   bufs[1]: pos [D0] i32 */
+/*   bufs[2]: embed [256, 64] bf16 */
+/*   bufs[3]: x [D0, 64] f32 */
+/*   bufs[4]: attn_norm.0 [64] bf16 */
+/*   bufs[5]: wq.0 [64, 2, 2, 16] bf16 */
+/*   bufs[6]: wk.0 [64, 2, 16] bf16 */
+/*   bufs[7]: wv.0 [64, 2, 16] bf16 */
+/*   bufs[8]: wo.0 [2, 2, 16, 64] bf16 */
+/*   bufs[9]: mlp_norm.0 [64] bf16 */
+/*   bufs[10]: wg.0 [64, 160] bf16 */
+/*   bufs[11]: wu.0 [64, 160] bf16 */
+/*   bufs[12]: wd.0 [160, 64] bf16 */
+/*   bufs[13]: kc.0 [D1, 2, 16] f32 */
+/*   bufs[14]: vc.0 [D1, 2, 16] f32 */
+/*   bufs[15]: h.0 [D0, 64] f32 */
+/*   bufs[16]: q.0 [D0, 2, 2, 16] f32 */
+/*   bufs[17]: kk.0 [D0, 2, 16] f32 */
+/*   bufs[18]: vv.0 [D0, 2, 16] f32 */
+/*   bufs[19]: qr.0 [D0, 2, 2, 16] f32 */
+/*   bufs[20]: kr.0 [D0, 2, 16] f32 */
+/*   bufs[21]: a.0 [D0, 2, 2, 16] f32 */
+/*   bufs[22]: t22 [D0, 64] f32 */
+/*   bufs[23]: x.0 [D0, 64] f32 */
+/*   bufs[24]: hm.0 [D0, 64] f32 */
+/*   bufs[25]: g.0 [D0, 160] f32 */
+/*   bufs[26]: u.0 [D0, 160] f32 */
+/*   bufs[27]: t27 [D0, 160] f32 */
+/*   bufs[28]: t28 [D0, 160] f32 */
+/*   bufs[29]: t29 [D0, 64] f32 */
+/*   bufs[30]: x.0_2 [D0, 64] f32 */
+/*   bufs[31]: attn_norm.1 [64] bf16 */
+/*   bufs[32]: wq.1 [64, 2, 2, 16] bf16 */
+/*   bufs[33]: wk.1 [64, 2, 16] bf16 */
+/*   bufs[34]: wv.1 [64, 2, 16] bf16 */
+/*   bufs[35]: wo.1 [2, 2, 16, 64] bf16 */
+/*   bufs[36]: mlp_norm.1 [64] bf16 */
+/*   bufs[37]: wg.1 [64, 160] bf16 */
+/*   bufs[38]: wu.1 [64, 160] bf16 */
+/*   bufs[39]: wd.1 [160, 64] bf16 */
+/*   bufs[40]: kc.1 [D1, 2, 16] f32 */
+/*   bufs[41]: vc.1 [D1, 2, 16] f32 */
+/*   bufs[42]: h.1 [D0, 64] f32 */
+/*   bufs[43]: q.1 [D0, 2, 2, 16] f32 */
+/*   bufs[44]: kk.1 [D0, 2, 16] f32 */
+/*   bufs[45]: vv.1 [D0, 2, 16] f32 */
+/*   bufs[46]: qr.1 [D0, 2, 2, 16] f32 */
+/*   bufs[47]: kr.1 [D0, 2, 16] f32 */
+/*   bufs[48]: a.1 [D0, 2, 2, 16] f32 */
+/*   bufs[49]: t49 [D0, 64] f32 */
+/*   bufs[50]: x.1 [D0, 64] f32 */
+/*   bufs[51]: hm.1 [D0, 64] f32 */
+/*   bufs[52]: g.1 [D0, 160] f32 */
+/*   bufs[53]: u.1 [D0, 160] f32 */
+/*   bufs[54]: t54 [D0, 160] f32 */
+/*   bufs[55]: t55 [D0, 160] f32 */
+/*   bufs[56]: t56 [D0, 64] f32 */
+/*   bufs[57]: x.1_2 [D0, 64] f32 */
+/*   bufs[58]: norm [64] bf16 */
+/*   bufs[59]: head [64, 256] bf16 */
+/*   bufs[60]: t60 [D2, 64] f32 */
+/*   bufs[61]: t61 [D2, 64] f32 */
+/*   bufs[62]: logits [D2, 256] f32 */
+
+/* k0: embedding
+ *     from: embedding(embed, tokens)
+ *     at models/llama.ue:40:5
+ *     x = embed:bf16, tokens:i32 -> f32
+ *     launch: grid (d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 indices, one per thread */
+extern "C" __global__ void k0(UeajDims dims, const uint16_t *__restrict__ a0, const int32_t *__restrict__ a1, float *__restrict__ out)
+{
+    const int64_t D0 = dims.d[0]; /* n */
+    const int64_t D1 = dims.d[1]; /* C */
+    const int64_t D2 = dims.d[2]; /* m */
+    const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0; i_ += stride_) {
+        const int64_t i_n = i_;
+        const int64_t id = a1[i_n];
+        /* the runtime checks ids; an out-of-range id gives a zero row, never a wild read */
+        for (int64_t i = 0; i < 64; i++) out[i_n * 64 + i] = (id >= 0 && id < 256) ? ld_bf16(a0[id * 64 + i]) : 0.0f;
+    }
+}
+
+/* k1: rms_norm
+ *     from: rms_norm(x, attn_norm, eps = eps)
+ *     at models/llama.ue:56:10
+ *     h.0 = x:f32, attn_norm.0:bf16 -> f32
+ *     launch: grid (d0, 1, 1), block (256, 1, 1), shared 0 bytes: a block per row of D0 rows, its threads share the row (block reduction) */
+extern "C" __global__ void k1(UeajDims dims, const float *__restrict__ a0, const uint16_t *__restrict__ a1, float *__restrict__ out)
+{
+    const int64_t D0 = dims.d[0]; /* n */
+    const int64_t D1 = dims.d[1]; /* C */
+    const int64_t D2 = dims.d[2]; /* m */
+    __shared__ float red_[32]; /* one partial result per warp */
+    const int64_t t_ = threadIdx.x, nt_ = blockDim.x;
+    for (int64_t i_r = blockIdx.x; i_r < D0; i_r += gridDim.x) {
+        const float *xr = a0 + i_r * 64;
+        float ss = 0.0f;
+        for (int64_t i = t_; i < 64; i += nt_) {
+            const float v = ld_f32(xr[i]);
+            ss += v * v;
+        }
+        ss = ueaj_block_sum(ss, red_);
+        const float r = 1.0f / sqrtf(ss / (float)64 + 1e-05f);
+        for (int64_t i = t_; i < 64; i += nt_) {
+            out[i_r * 64 + i] = ld_bf16(a1[i]) * (ld_f32(xr[i]) * r);
+        }
+    }
+}
+
+/* k2_cast: cast
+ *     from: ueajsum("nd,*dhik->nhik"): its operand h.0 rounded to bf16 for cuBLASLt (A and B of one type)
+ *     at models/llama.ue:57:19
+ *     h.0.bf16 = h.0:f32 -> bf16
+ *     launch: grid (64*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 64 output elements, one per thread */
+extern "C" __global__ void k2_cast(UeajDims dims, const float *__restrict__ a0, uint16_t *__restrict__ out)
+{
+    const int64_t D0 = dims.d[0]; /* n */
+    const int64_t D1 = dims.d[1]; /* C */
+    const int64_t D2 = dims.d[2]; /* m */
+    const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 64; i_ += stride_) {
+        const int64_t i_a = i_ / 64;
+        const int64_t i_b = i_ % 64;
+        out[i_a * 64 + i_b] = st_bf16(ld_f32(a0[i_a * 64 + i_b]));
+    }
+}
+
+/* k2: contract nd,dhik->nhik: no kernel, a cuBLASLt matmul (the plan's gemm record)
+ *     B is h.0 rounded to bf16 (cuBLASLt wants A and B of one type): the products differ from
+ *     the C backend's by that rounding, and cuBLASLt sums in its own order: compare with a tolerance
+ *     from: ueajsum("nd,*dhik->nhik")
+ *     at models/llama.ue:57:19
+ *     q.0 = h.0:f32 . wq.0:bf16 -> f32, accumulate f32
+ *     column-major: D[m=64, n=d0] = A[m, k=64] . B[k, n], A = wq.0, B = h.0 (its rounded copy), batch 1 */
+
+/* k3: contract nd,dhk->nhk: no kernel, a cuBLASLt matmul (the plan's gemm record)
+ *     B is h.0 rounded to bf16 (cuBLASLt wants A and B of one type): the products differ from
+ *     the C backend's by that rounding, and cuBLASLt sums in its own order: compare with a tolerance
+ *     from: ueajsum("nd,*dhk->nhk")
+ *     at models/llama.ue:58:19
+ *     kk.0 = h.0:f32 . wk.0:bf16 -> f32, accumulate f32
+ *     column-major: D[m=32, n=d0] = A[m, k=64] . B[k, n], A = wk.0, B = h.0 (its rounded copy), batch 1 */
+
+/* k4: contract nd,dhk->nhk: no kernel, a cuBLASLt matmul (the plan's gemm record)
+ *     B is h.0 rounded to bf16 (cuBLASLt wants A and B of one type): the products differ from
+ *     the C backend's by that rounding, and cuBLASLt sums in its own order: compare with a tolerance
+ *     from: ueajsum("nd,*dhk->nhk")
+ *     at models/llama.ue:59:19
+ *     vv.0 = h.0:f32 . wv.0:bf16 -> f32, accumulate f32
+ *     column-major: D[m=32, n=d0] = A[m, k=64] . B[k, n], A = wv.0, B = h.0 (its rounded copy), batch 1 */
+
+/* k5: rope
+ *     from: rope
+ *     at models/llama.ue:60:10
+ *     qr.0 = q.0:f32, pos:i32 -> f32
+ *     launch: grid (d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 indices, one per thread */
+extern "C" __global__ void k5(UeajDims dims, const float *__restrict__ a0, const int32_t *__restrict__ a1, float *__restrict__ out)
+{
+    const int64_t D0 = dims.d[0]; /* n */
+    const int64_t D1 = dims.d[1]; /* C */
+    const int64_t D2 = dims.d[2]; /* m */
+    static const float inv_freq[8] = {
+        1.000000000e+00f,
+        1.939227432e-01f,
+        3.760603070e-02f,
+        7.292664610e-03f,
+        4.295567924e-04f,
+        8.570255886e-06f,
+        1.661967417e-06f,
+        3.222932889e-07f,
+    };
+    const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0; i_ += stride_) {
+        const int64_t i_n = i_;
+        const float p = (float)a1[i_n];
+        for (int64_t i_h = 0; i_h < 4; i_h++) {
+            const int64_t base = (i_n * 4 + i_h) * 16;
+            for (int j = 0; j < 8; j++) {
+                const float ang = p * inv_freq[j];
+                const float c = cosf(ang), s = sinf(ang);
+                const float x1 = ld_f32(a0[base + j]), x2 = ld_f32(a0[base + j + 8]);
+                out[base + j] = x1 * c - x2 * s;
+                out[base + j + 8] = x2 * c + x1 * s;
+            }
+        }
+    }
+}
+
+/* k6: rope
+ *     from: rope
+ *     at models/llama.ue:62:10
+ *     kr.0 = kk.0:f32, pos:i32 -> f32
+ *     launch: grid (d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 indices, one per thread */
+extern "C" __global__ void k6(UeajDims dims, const float *__restrict__ a0, const int32_t *__restrict__ a1, float *__restrict__ out)
+{
+    const int64_t D0 = dims.d[0]; /* n */
+    const int64_t D1 = dims.d[1]; /* C */
+    const int64_t D2 = dims.d[2]; /* m */
+    static const float inv_freq[8] = {
+        1.000000000e+00f,
+        1.939227432e-01f,
+        3.760603070e-02f,
+        7.292664610e-03f,
+        4.295567924e-04f,
+        8.570255886e-06f,
+        1.661967417e-06f,
+        3.222932889e-07f,
+    };
+    const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0; i_ += stride_) {
+        const int64_t i_n = i_;
+        const float p = (float)a1[i_n];
+        for (int64_t i_h = 0; i_h < 2; i_h++) {
+            const int64_t base = (i_n * 2 + i_h) * 16;
+            for (int j = 0; j < 8; j++) {
+                const float ang = p * inv_freq[j];
+                const float c = cosf(ang), s = sinf(ang);
+                const float x1 = ld_f32(a0[base + j]), x2 = ld_f32(a0[base + j + 8]);
+                out[base + j] = x1 * c - x2 * s;
+                out[base + j + 8] = x2 * c + x1 * s;
+            }
+        }
+    }
+}
+
+/* k7: cache_write
+ *     from: cache_write(kc, kr, pos)
+ *     at models/llama.ue:64:10
+ *     kc.0 = kr.0:f32, pos:i32 -> f32
+ *     launch: grid (d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 indices, one per thread */
+extern "C" __global__ void k7(UeajDims dims, const float *__restrict__ a0, const int32_t *__restrict__ a1, float *__restrict__ out)
+{
+    const int64_t D0 = dims.d[0]; /* n */
+    const int64_t D1 = dims.d[1]; /* C */
+    const int64_t D2 = dims.d[2]; /* m */
+    const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0; i_ += stride_) {
+        const int64_t i_n = i_;
+        const int64_t p = a1[i_n];
+        if (p < 0 || p >= D1) continue; /* the runtime checks positions; never write outside the cache */
+        for (int64_t i = 0; i < 32; i++) out[p * 32 + i] = st_f32(ld_f32(a0[i_n * 32 + i]));
+    }
+}
+
+/* k8: cache_write
+ *     from: cache_write(vc, vv, pos)
+ *     at models/llama.ue:65:10
+ *     vc.0 = vv.0:f32, pos:i32 -> f32
+ *     launch: grid (d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 indices, one per thread */
+extern "C" __global__ void k8(UeajDims dims, const float *__restrict__ a0, const int32_t *__restrict__ a1, float *__restrict__ out)
+{
+    const int64_t D0 = dims.d[0]; /* n */
+    const int64_t D1 = dims.d[1]; /* C */
+    const int64_t D2 = dims.d[2]; /* m */
+    const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0; i_ += stride_) {
+        const int64_t i_n = i_;
+        const int64_t p = a1[i_n];
+        if (p < 0 || p >= D1) continue; /* the runtime checks positions; never write outside the cache */
+        for (int64_t i = 0; i < 32; i++) out[p * 32 + i] = st_f32(ld_f32(a0[i_n * 32 + i]));
+    }
+}
+
+/* k9: attention
+ *     from: attention(qr, kc, vc, causal = true, pos = pos)
+ *     at models/llama.ue:68:10
+ *     a.0 = qr.0:f32, kc.0:f32, vc.0:f32, pos:i32 -> f32
+ *     launch: grid (d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 indices, one per thread */
+extern "C" __global__ void k9(UeajDims dims, const float *__restrict__ a0, const float *__restrict__ a1, const float *__restrict__ a2, const int32_t *__restrict__ a3, float *__restrict__ out)
+{
+    const int64_t D0 = dims.d[0]; /* n */
+    const int64_t D1 = dims.d[1]; /* C */
+    const int64_t D2 = dims.d[2]; /* m */
+    const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0; i_ += stride_) {
+        const int64_t lo_n = i_, hi_n = i_ + 1;
+        for (int64_t i_n = lo_n; i_n < hi_n; i_n++) {
+            const int64_t qpos = a3[i_n]; /* the query's position among the keys */
+            const int64_t hi = qpos + 1 < D1 ? qpos + 1 : D1; /* causal: keys 0..qpos */
+            const int64_t lo = 0;
+            for (int64_t h = 0; h < 4; h++) {
+                const int64_t g = h / 2; /* the KV head of query head h */
+                const int64_t qo = (i_n * 4 + h) * 16;
+                float mx = -3.402823466e38f;
+                for (int64_t j = lo; j < hi; j++) {
+                    float s = 0;
+                    for (int64_t i = 0; i < 16; i++) s += ld_f32(a0[qo + i]) * ld_f32(a1[(j * 2 + g) * 16 + i]);
+                    s *= 0.25f;
+                    if (s > mx) mx = s;
+                }
+                float acc[16];
+                for (int64_t i = 0; i < 16; i++) acc[i] = 0;
+                float sum = 0;
+                for (int64_t j = lo; j < hi; j++) {
+                    float s = 0;
+                    for (int64_t i = 0; i < 16; i++) s += ld_f32(a0[qo + i]) * ld_f32(a1[(j * 2 + g) * 16 + i]);
+                    s *= 0.25f;
+                    const float p = expf(s - mx);
+                    sum += p;
+                    for (int64_t i = 0; i < 16; i++) acc[i] += p * ld_f32(a2[(j * 2 + g) * 16 + i]);
+                }
+                for (int64_t i = 0; i < 16; i++) out[(i_n * 4 + h) * 16 + i] = sum > 0 ? acc[i] / sum : 0.0f;
+            }
+        }
+    }
+}
+
+/* k10_cast: cast
+ *     from: ueajsum("nhik,*hikd->nd"): its operand a.0 rounded to bf16 for cuBLASLt (A and B of one type)
+ *     at models/llama.ue:69:23
+ *     a.0.bf16 = a.0:f32 -> bf16
+ *     launch: grid (64*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 2 * 2 * 16 output elements, one per thread */
+extern "C" __global__ void k10_cast(UeajDims dims, const float *__restrict__ a0, uint16_t *__restrict__ out)
+{
+    const int64_t D0 = dims.d[0]; /* n */
+    const int64_t D1 = dims.d[1]; /* C */
+    const int64_t D2 = dims.d[2]; /* m */
+    const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 2 * 2 * 16; i_ += stride_) {
+        const int64_t i_a = i_ / (2 * 2 * 16);
+        const int64_t i_b = i_ / (2 * 16) % 2;
+        const int64_t i_c = i_ / 16 % 2;
+        const int64_t i_d = i_ % 16;
+        out[i_a * 2 * 2 * 16 + i_b * 2 * 16 + i_c * 16 + i_d] = st_bf16(ld_f32(a0[i_a * 2 * 2 * 16 + i_b * 2 * 16 + i_c * 16 + i_d]));
+    }
+}
+
+/* k10: contract nhik,hikd->nd: no kernel, a cuBLASLt matmul (the plan's gemm record)
+ *     B is a.0 rounded to bf16 (cuBLASLt wants A and B of one type): the products differ from
+ *     the C backend's by that rounding, and cuBLASLt sums in its own order: compare with a tolerance
+ *     from: ueajsum("nhik,*hikd->nd")
+ *     at models/llama.ue:69:23
+ *     t22 = a.0:f32 . wo.0:bf16 -> f32, accumulate f32
+ *     column-major: D[m=64, n=d0] = A[m, k=64] . B[k, n], A = wo.0, B = a.0 (its rounded copy), batch 1 */
+
+/* k11: add
+ *     at models/llama.ue:69:10
+ *     x.0 = x:f32, t22:f32 -> f32
+ *     launch: grid (64*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 64 indices, one per thread */
+extern "C" __global__ void k11(UeajDims dims, const float *__restrict__ a0, const float *__restrict__ a1, float *__restrict__ out)
+{
+    const int64_t D0 = dims.d[0]; /* n */
+    const int64_t D1 = dims.d[1]; /* C */
+    const int64_t D2 = dims.d[2]; /* m */
+    const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 64; i_ += stride_) {
+        const int64_t i_e = i_;
+        out[i_e] = ld_f32(a0[i_e]) + ld_f32(a1[i_e]);
+    }
+}
+
+/* k12: rms_norm
+ *     from: rms_norm(x, mlp_norm, eps = eps)
+ *     at models/llama.ue:71:10
+ *     hm.0 = x.0:f32, mlp_norm.0:bf16 -> f32
+ *     launch: grid (d0, 1, 1), block (256, 1, 1), shared 0 bytes: a block per row of D0 rows, its threads share the row (block reduction) */
+extern "C" __global__ void k12(UeajDims dims, const float *__restrict__ a0, const uint16_t *__restrict__ a1, float *__restrict__ out)
+{
+    const int64_t D0 = dims.d[0]; /* n */
+    const int64_t D1 = dims.d[1]; /* C */
+    const int64_t D2 = dims.d[2]; /* m */
+    __shared__ float red_[32]; /* one partial result per warp */
+    const int64_t t_ = threadIdx.x, nt_ = blockDim.x;
+    for (int64_t i_r = blockIdx.x; i_r < D0; i_r += gridDim.x) {
+        const float *xr = a0 + i_r * 64;
+        float ss = 0.0f;
+        for (int64_t i = t_; i < 64; i += nt_) {
+            const float v = ld_f32(xr[i]);
+            ss += v * v;
+        }
+        ss = ueaj_block_sum(ss, red_);
+        const float r = 1.0f / sqrtf(ss / (float)64 + 1e-05f);
+        for (int64_t i = t_; i < 64; i += nt_) {
+            out[i_r * 64 + i] = ld_bf16(a1[i]) * (ld_f32(xr[i]) * r);
+        }
+    }
+}
+
+/* k13_cast: cast
+ *     from: ueajsum("nd,*df->nf"): its operand hm.0 rounded to bf16 for cuBLASLt (A and B of one type)
+ *     at models/llama.ue:72:19
+ *     hm.0.bf16 = hm.0:f32 -> bf16
+ *     launch: grid (64*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 64 output elements, one per thread */
+extern "C" __global__ void k13_cast(UeajDims dims, const float *__restrict__ a0, uint16_t *__restrict__ out)
+{
+    const int64_t D0 = dims.d[0]; /* n */
+    const int64_t D1 = dims.d[1]; /* C */
+    const int64_t D2 = dims.d[2]; /* m */
+    const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 64; i_ += stride_) {
+        const int64_t i_a = i_ / 64;
+        const int64_t i_b = i_ % 64;
+        out[i_a * 64 + i_b] = st_bf16(ld_f32(a0[i_a * 64 + i_b]));
+    }
+}
+
+/* k13: contract nd,df->nf: no kernel, a cuBLASLt matmul (the plan's gemm record)
+ *     B is hm.0 rounded to bf16 (cuBLASLt wants A and B of one type): the products differ from
+ *     the C backend's by that rounding, and cuBLASLt sums in its own order: compare with a tolerance
+ *     from: ueajsum("nd,*df->nf")
+ *     at models/llama.ue:72:19
+ *     g.0 = hm.0:f32 . wg.0:bf16 -> f32, accumulate f32
+ *     column-major: D[m=160, n=d0] = A[m, k=64] . B[k, n], A = wg.0, B = hm.0 (its rounded copy), batch 1 */
+
+/* k14: contract nd,df->nf: no kernel, a cuBLASLt matmul (the plan's gemm record)
+ *     B is hm.0 rounded to bf16 (cuBLASLt wants A and B of one type): the products differ from
+ *     the C backend's by that rounding, and cuBLASLt sums in its own order: compare with a tolerance
+ *     from: ueajsum("nd,*df->nf")
+ *     at models/llama.ue:73:19
+ *     u.0 = hm.0:f32 . wu.0:bf16 -> f32, accumulate f32
+ *     column-major: D[m=160, n=d0] = A[m, k=64] . B[k, n], A = wu.0, B = hm.0 (its rounded copy), batch 1 */
+
+/* k15: silu
+ *     from: silu(g)
+ *     at models/llama.ue:74:36
+ *     t27 = g.0:f32 -> f32
+ *     launch: grid (160*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 160 indices, one per thread */
+extern "C" __global__ void k15(UeajDims dims, const float *__restrict__ a0, float *__restrict__ out)
+{
+    const int64_t D0 = dims.d[0]; /* n */
+    const int64_t D1 = dims.d[1]; /* C */
+    const int64_t D2 = dims.d[2]; /* m */
+    const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 160; i_ += stride_) {
+        const int64_t i_e = i_;
+        const float v = ld_f32(a0[i_e]);
+        out[i_e] = v / (1.0f + expf(-v));
+    }
+}
+
+/* k16: mul
+ *     at models/llama.ue:74:36
+ *     t28 = t27:f32, u.0:f32 -> f32
+ *     launch: grid (160*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 160 indices, one per thread */
+extern "C" __global__ void k16(UeajDims dims, const float *__restrict__ a0, const float *__restrict__ a1, float *__restrict__ out)
+{
+    const int64_t D0 = dims.d[0]; /* n */
+    const int64_t D1 = dims.d[1]; /* C */
+    const int64_t D2 = dims.d[2]; /* m */
+    const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 160; i_ += stride_) {
+        const int64_t i_e = i_;
+        out[i_e] = ld_f32(a0[i_e]) * ld_f32(a1[i_e]);
+    }
+}
+
+/* k17_cast: cast
+ *     from: ueajsum("nf,*fd->nd"): its operand t28 rounded to bf16 for cuBLASLt (A and B of one type)
+ *     at models/llama.ue:74:23
+ *     t28.bf16 = t28:f32 -> bf16
+ *     launch: grid (160*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 160 output elements, one per thread */
+extern "C" __global__ void k17_cast(UeajDims dims, const float *__restrict__ a0, uint16_t *__restrict__ out)
+{
+    const int64_t D0 = dims.d[0]; /* n */
+    const int64_t D1 = dims.d[1]; /* C */
+    const int64_t D2 = dims.d[2]; /* m */
+    const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 160; i_ += stride_) {
+        const int64_t i_a = i_ / 160;
+        const int64_t i_b = i_ % 160;
+        out[i_a * 160 + i_b] = st_bf16(ld_f32(a0[i_a * 160 + i_b]));
+    }
+}
+
+/* k17: contract nf,fd->nd: no kernel, a cuBLASLt matmul (the plan's gemm record)
+ *     B is t28 rounded to bf16 (cuBLASLt wants A and B of one type): the products differ from
+ *     the C backend's by that rounding, and cuBLASLt sums in its own order: compare with a tolerance
+ *     from: ueajsum("nf,*fd->nd")
+ *     at models/llama.ue:74:23
+ *     t29 = t28:f32 . wd.0:bf16 -> f32, accumulate f32
+ *     column-major: D[m=64, n=d0] = A[m, k=160] . B[k, n], A = wd.0, B = t28 (its rounded copy), batch 1 */
+
+/* k18: add
+ *     at models/llama.ue:74:10
+ *     x.0_2 = x.0:f32, t29:f32 -> f32
+ *     launch: grid (64*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 64 indices, one per thread */
+extern "C" __global__ void k18(UeajDims dims, const float *__restrict__ a0, const float *__restrict__ a1, float *__restrict__ out)
+{
+    const int64_t D0 = dims.d[0]; /* n */
+    const int64_t D1 = dims.d[1]; /* C */
+    const int64_t D2 = dims.d[2]; /* m */
+    const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 64; i_ += stride_) {
+        const int64_t i_e = i_;
+        out[i_e] = ld_f32(a0[i_e]) + ld_f32(a1[i_e]);
+    }
+}
+
+/* k19: rms_norm
+ *     from: rms_norm(x, attn_norm, eps = eps)
+ *     at models/llama.ue:56:10
+ *     h.1 = x.0_2:f32, attn_norm.1:bf16 -> f32
+ *     launch: grid (d0, 1, 1), block (256, 1, 1), shared 0 bytes: a block per row of D0 rows, its threads share the row (block reduction) */
+extern "C" __global__ void k19(UeajDims dims, const float *__restrict__ a0, const uint16_t *__restrict__ a1, float *__restrict__ out)
+{
+    const int64_t D0 = dims.d[0]; /* n */
+    const int64_t D1 = dims.d[1]; /* C */
+    const int64_t D2 = dims.d[2]; /* m */
+    __shared__ float red_[32]; /* one partial result per warp */
+    const int64_t t_ = threadIdx.x, nt_ = blockDim.x;
+    for (int64_t i_r = blockIdx.x; i_r < D0; i_r += gridDim.x) {
+        const float *xr = a0 + i_r * 64;
+        float ss = 0.0f;
+        for (int64_t i = t_; i < 64; i += nt_) {
+            const float v = ld_f32(xr[i]);
+            ss += v * v;
+        }
+        ss = ueaj_block_sum(ss, red_);
+        const float r = 1.0f / sqrtf(ss / (float)64 + 1e-05f);
+        for (int64_t i = t_; i < 64; i += nt_) {
+            out[i_r * 64 + i] = ld_bf16(a1[i]) * (ld_f32(xr[i]) * r);
+        }
+    }
+}
+
+/* k20_cast: cast
+ *     from: ueajsum("nd,*dhik->nhik"): its operand h.1 rounded to bf16 for cuBLASLt (A and B of one type)
+ *     at models/llama.ue:57:19
+ *     h.1.bf16 = h.1:f32 -> bf16
+ *     launch: grid (64*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 64 output elements, one per thread */
+extern "C" __global__ void k20_cast(UeajDims dims, const float *__restrict__ a0, uint16_t *__restrict__ out)
+{
+    const int64_t D0 = dims.d[0]; /* n */
+    const int64_t D1 = dims.d[1]; /* C */
+    const int64_t D2 = dims.d[2]; /* m */
+    const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 64; i_ += stride_) {
+        const int64_t i_a = i_ / 64;
+        const int64_t i_b = i_ % 64;
+        out[i_a * 64 + i_b] = st_bf16(ld_f32(a0[i_a * 64 + i_b]));
+    }
+}
+
+/* k20: contract nd,dhik->nhik: no kernel, a cuBLASLt matmul (the plan's gemm record)
+ *     B is h.1 rounded to bf16 (cuBLASLt wants A and B of one type): the products differ from
+ *     the C backend's by that rounding, and cuBLASLt sums in its own order: compare with a tolerance
+ *     from: ueajsum("nd,*dhik->nhik")
+ *     at models/llama.ue:57:19
+ *     q.1 = h.1:f32 . wq.1:bf16 -> f32, accumulate f32
+ *     column-major: D[m=64, n=d0] = A[m, k=64] . B[k, n], A = wq.1, B = h.1 (its rounded copy), batch 1 */
+
+/* k21: contract nd,dhk->nhk: no kernel, a cuBLASLt matmul (the plan's gemm record)
+ *     B is h.1 rounded to bf16 (cuBLASLt wants A and B of one type): the products differ from
+ *     the C backend's by that rounding, and cuBLASLt sums in its own order: compare with a tolerance
+ *     from: ueajsum("nd,*dhk->nhk")
+ *     at models/llama.ue:58:19
+ *     kk.1 = h.1:f32 . wk.1:bf16 -> f32, accumulate f32
+ *     column-major: D[m=32, n=d0] = A[m, k=64] . B[k, n], A = wk.1, B = h.1 (its rounded copy), batch 1 */
+
+/* k22: contract nd,dhk->nhk: no kernel, a cuBLASLt matmul (the plan's gemm record)
+ *     B is h.1 rounded to bf16 (cuBLASLt wants A and B of one type): the products differ from
+ *     the C backend's by that rounding, and cuBLASLt sums in its own order: compare with a tolerance
+ *     from: ueajsum("nd,*dhk->nhk")
+ *     at models/llama.ue:59:19
+ *     vv.1 = h.1:f32 . wv.1:bf16 -> f32, accumulate f32
+ *     column-major: D[m=32, n=d0] = A[m, k=64] . B[k, n], A = wv.1, B = h.1 (its rounded copy), batch 1 */
+
+/* k23: rope
+ *     from: rope
+ *     at models/llama.ue:60:10
+ *     qr.1 = q.1:f32, pos:i32 -> f32
+ *     launch: grid (d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 indices, one per thread */
+extern "C" __global__ void k23(UeajDims dims, const float *__restrict__ a0, const int32_t *__restrict__ a1, float *__restrict__ out)
+{
+    const int64_t D0 = dims.d[0]; /* n */
+    const int64_t D1 = dims.d[1]; /* C */
+    const int64_t D2 = dims.d[2]; /* m */
+    static const float inv_freq[8] = {
+        1.000000000e+00f,
+        1.939227432e-01f,
+        3.760603070e-02f,
+        7.292664610e-03f,
+        4.295567924e-04f,
+        8.570255886e-06f,
+        1.661967417e-06f,
+        3.222932889e-07f,
+    };
+    const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0; i_ += stride_) {
+        const int64_t i_n = i_;
+        const float p = (float)a1[i_n];
+        for (int64_t i_h = 0; i_h < 4; i_h++) {
+            const int64_t base = (i_n * 4 + i_h) * 16;
+            for (int j = 0; j < 8; j++) {
+                const float ang = p * inv_freq[j];
+                const float c = cosf(ang), s = sinf(ang);
+                const float x1 = ld_f32(a0[base + j]), x2 = ld_f32(a0[base + j + 8]);
+                out[base + j] = x1 * c - x2 * s;
+                out[base + j + 8] = x2 * c + x1 * s;
+            }
+        }
+    }
+}
+
+/* k24: rope
+ *     from: rope
+ *     at models/llama.ue:62:10
+ *     kr.1 = kk.1:f32, pos:i32 -> f32
+ *     launch: grid (d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 indices, one per thread */
+extern "C" __global__ void k24(UeajDims dims, const float *__restrict__ a0, const int32_t *__restrict__ a1, float *__restrict__ out)
+{
+    const int64_t D0 = dims.d[0]; /* n */
+    const int64_t D1 = dims.d[1]; /* C */
+    const int64_t D2 = dims.d[2]; /* m */
+    static const float inv_freq[8] = {
+        1.000000000e+00f,
+        1.939227432e-01f,
+        3.760603070e-02f,
+        7.292664610e-03f,
+        4.295567924e-04f,
+        8.570255886e-06f,
+        1.661967417e-06f,
+        3.222932889e-07f,
+    };
+    const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0; i_ += stride_) {
+        const int64_t i_n = i_;
+        const float p = (float)a1[i_n];
+        for (int64_t i_h = 0; i_h < 2; i_h++) {
+            const int64_t base = (i_n * 2 + i_h) * 16;
+            for (int j = 0; j < 8; j++) {
+                const float ang = p * inv_freq[j];
+                const float c = cosf(ang), s = sinf(ang);
+                const float x1 = ld_f32(a0[base + j]), x2 = ld_f32(a0[base + j + 8]);
+                out[base + j] = x1 * c - x2 * s;
+                out[base + j + 8] = x2 * c + x1 * s;
+            }
+        }
+    }
+}
+
+/* k25: cache_write
+ *     from: cache_write(kc, kr, pos)
+ *     at models/llama.ue:64:10
+ *     kc.1 = kr.1:f32, pos:i32 -> f32
+ *     launch: grid (d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 indices, one per thread */
+extern "C" __global__ void k25(UeajDims dims, const float *__restrict__ a0, const int32_t *__restrict__ a1, float *__restrict__ out)
+{
+    const int64_t D0 = dims.d[0]; /* n */
+    const int64_t D1 = dims.d[1]; /* C */
+    const int64_t D2 = dims.d[2]; /* m */
+    const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0; i_ += stride_) {
+        const int64_t i_n = i_;
+        const int64_t p = a1[i_n];
+        if (p < 0 || p >= D1) continue; /* the runtime checks positions; never write outside the cache */
+        for (int64_t i = 0; i < 32; i++) out[p * 32 + i] = st_f32(ld_f32(a0[i_n * 32 + i]));
+    }
+}
+
+/* k26: cache_write
+ *     from: cache_write(vc, vv, pos)
+ *     at models/llama.ue:65:10
+ *     vc.1 = vv.1:f32, pos:i32 -> f32
+ *     launch: grid (d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 indices, one per thread */
+extern "C" __global__ void k26(UeajDims dims, const float *__restrict__ a0, const int32_t *__restrict__ a1, float *__restrict__ out)
+{
+    const int64_t D0 = dims.d[0]; /* n */
+    const int64_t D1 = dims.d[1]; /* C */
+    const int64_t D2 = dims.d[2]; /* m */
+    const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0; i_ += stride_) {
+        const int64_t i_n = i_;
+        const int64_t p = a1[i_n];
+        if (p < 0 || p >= D1) continue; /* the runtime checks positions; never write outside the cache */
+        for (int64_t i = 0; i < 32; i++) out[p * 32 + i] = st_f32(ld_f32(a0[i_n * 32 + i]));
+    }
+}
+
+/* k27: attention
+ *     from: attention(qr, kc, vc, causal = true, pos = pos)
+ *     at models/llama.ue:68:10
+ *     a.1 = qr.1:f32, kc.1:f32, vc.1:f32, pos:i32 -> f32
+ *     launch: grid (d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 indices, one per thread */
+extern "C" __global__ void k27(UeajDims dims, const float *__restrict__ a0, const float *__restrict__ a1, const float *__restrict__ a2, const int32_t *__restrict__ a3, float *__restrict__ out)
+{
+    const int64_t D0 = dims.d[0]; /* n */
+    const int64_t D1 = dims.d[1]; /* C */
+    const int64_t D2 = dims.d[2]; /* m */
+    const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0; i_ += stride_) {
+        const int64_t lo_n = i_, hi_n = i_ + 1;
+        for (int64_t i_n = lo_n; i_n < hi_n; i_n++) {
+            const int64_t qpos = a3[i_n]; /* the query's position among the keys */
+            const int64_t hi = qpos + 1 < D1 ? qpos + 1 : D1; /* causal: keys 0..qpos */
+            const int64_t lo = 0;
+            for (int64_t h = 0; h < 4; h++) {
+                const int64_t g = h / 2; /* the KV head of query head h */
+                const int64_t qo = (i_n * 4 + h) * 16;
+                float mx = -3.402823466e38f;
+                for (int64_t j = lo; j < hi; j++) {
+                    float s = 0;
+                    for (int64_t i = 0; i < 16; i++) s += ld_f32(a0[qo + i]) * ld_f32(a1[(j * 2 + g) * 16 + i]);
+                    s *= 0.25f;
+                    if (s > mx) mx = s;
+                }
+                float acc[16];
+                for (int64_t i = 0; i < 16; i++) acc[i] = 0;
+                float sum = 0;
+                for (int64_t j = lo; j < hi; j++) {
+                    float s = 0;
+                    for (int64_t i = 0; i < 16; i++) s += ld_f32(a0[qo + i]) * ld_f32(a1[(j * 2 + g) * 16 + i]);
+                    s *= 0.25f;
+                    const float p = expf(s - mx);
+                    sum += p;
+                    for (int64_t i = 0; i < 16; i++) acc[i] += p * ld_f32(a2[(j * 2 + g) * 16 + i]);
+                }
+                for (int64_t i = 0; i < 16; i++) out[(i_n * 4 + h) * 16 + i] = sum > 0 ? acc[i] / sum : 0.0f;
+            }
+        }
+    }
+}
+
+/* k28_cast: cast
+ *     from: ueajsum("nhik,*hikd->nd"): its operand a.1 rounded to bf16 for cuBLASLt (A and B of one type)
+ *     at models/llama.ue:69:23
+ *     a.1.bf16 = a.1:f32 -> bf16
+ *     launch: grid (64*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 2 * 2 * 16 output elements, one per thread */
+extern "C" __global__ void k28_cast(UeajDims dims, const float *__restrict__ a0, uint16_t *__restrict__ out)
+{
+    const int64_t D0 = dims.d[0]; /* n */
+    const int64_t D1 = dims.d[1]; /* C */
+    const int64_t D2 = dims.d[2]; /* m */
+    const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 2 * 2 * 16; i_ += stride_) {
+        const int64_t i_a = i_ / (2 * 2 * 16);
+        const int64_t i_b = i_ / (2 * 16) % 2;
+        const int64_t i_c = i_ / 16 % 2;
+        const int64_t i_d = i_ % 16;
+        out[i_a * 2 * 2 * 16 + i_b * 2 * 16 + i_c * 16 + i_d] = st_bf16(ld_f32(a0[i_a * 2 * 2 * 16 + i_b * 2 * 16 + i_c * 16 + i_d]));
+    }
+}
+
+/* k28: contract nhik,hikd->nd: no kernel, a cuBLASLt matmul (the plan's gemm record)
+ *     B is a.1 rounded to bf16 (cuBLASLt wants A and B of one type): the products differ from
+ *     the C backend's by that rounding, and cuBLASLt sums in its own order: compare with a tolerance
+ *     from: ueajsum("nhik,*hikd->nd")
+ *     at models/llama.ue:69:23
+ *     t49 = a.1:f32 . wo.1:bf16 -> f32, accumulate f32
+ *     column-major: D[m=64, n=d0] = A[m, k=64] . B[k, n], A = wo.1, B = a.1 (its rounded copy), batch 1 */
+
+/* k29: add
+ *     at models/llama.ue:69:10
+ *     x.1 = x.0_2:f32, t49:f32 -> f32
+ *     launch: grid (64*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 64 indices, one per thread */
+extern "C" __global__ void k29(UeajDims dims, const float *__restrict__ a0, const float *__restrict__ a1, float *__restrict__ out)
+{
+    const int64_t D0 = dims.d[0]; /* n */
+    const int64_t D1 = dims.d[1]; /* C */
+    const int64_t D2 = dims.d[2]; /* m */
+    const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 64; i_ += stride_) {
+        const int64_t i_e = i_;
+        out[i_e] = ld_f32(a0[i_e]) + ld_f32(a1[i_e]);
+    }
+}
+
+/* k30: rms_norm
+ *     from: rms_norm(x, mlp_norm, eps = eps)
+ *     at models/llama.ue:71:10
+ *     hm.1 = x.1:f32, mlp_norm.1:bf16 -> f32
+ *     launch: grid (d0, 1, 1), block (256, 1, 1), shared 0 bytes: a block per row of D0 rows, its threads share the row (block reduction) */
+extern "C" __global__ void k30(UeajDims dims, const float *__restrict__ a0, const uint16_t *__restrict__ a1, float *__restrict__ out)
+{
+    const int64_t D0 = dims.d[0]; /* n */
+    const int64_t D1 = dims.d[1]; /* C */
+    const int64_t D2 = dims.d[2]; /* m */
+    __shared__ float red_[32]; /* one partial result per warp */
+    const int64_t t_ = threadIdx.x, nt_ = blockDim.x;
+    for (int64_t i_r = blockIdx.x; i_r < D0; i_r += gridDim.x) {
+        const float *xr = a0 + i_r * 64;
+        float ss = 0.0f;
+        for (int64_t i = t_; i < 64; i += nt_) {
+            const float v = ld_f32(xr[i]);
+            ss += v * v;
+        }
+        ss = ueaj_block_sum(ss, red_);
+        const float r = 1.0f / sqrtf(ss / (float)64 + 1e-05f);
+        for (int64_t i = t_; i < 64; i += nt_) {
+            out[i_r * 64 + i] = ld_bf16(a1[i]) * (ld_f32(xr[i]) * r);
+        }
+    }
+}
+
+/* k31_cast: cast
+ *     from: ueajsum("nd,*df->nf"): its operand hm.1 rounded to bf16 for cuBLASLt (A and B of one type)
+ *     at models/llama.ue:72:19
+ *     hm.1.bf16 = hm.1:f32 -> bf16
+ *     launch: grid (64*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 64 output elements, one per thread */
+extern "C" __global__ void k31_cast(UeajDims dims, const float *__restrict__ a0, uint16_t *__restrict__ out)
+{
+    const int64_t D0 = dims.d[0]; /* n */
+    const int64_t D1 = dims.d[1]; /* C */
+    const int64_t D2 = dims.d[2]; /* m */
+    const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 64; i_ += stride_) {
+        const int64_t i_a = i_ / 64;
+        const int64_t i_b = i_ % 64;
+        out[i_a * 64 + i_b] = st_bf16(ld_f32(a0[i_a * 64 + i_b]));
+    }
+}
+
+/* k31: contract nd,df->nf: no kernel, a cuBLASLt matmul (the plan's gemm record)
+ *     B is hm.1 rounded to bf16 (cuBLASLt wants A and B of one type): the products differ from
+ *     the C backend's by that rounding, and cuBLASLt sums in its own order: compare with a tolerance
+ *     from: ueajsum("nd,*df->nf")
+ *     at models/llama.ue:72:19
+ *     g.1 = hm.1:f32 . wg.1:bf16 -> f32, accumulate f32
+ *     column-major: D[m=160, n=d0] = A[m, k=64] . B[k, n], A = wg.1, B = hm.1 (its rounded copy), batch 1 */
+
+/* k32: contract nd,df->nf: no kernel, a cuBLASLt matmul (the plan's gemm record)
+ *     B is hm.1 rounded to bf16 (cuBLASLt wants A and B of one type): the products differ from
+ *     the C backend's by that rounding, and cuBLASLt sums in its own order: compare with a tolerance
+ *     from: ueajsum("nd,*df->nf")
+ *     at models/llama.ue:73:19
+ *     u.1 = hm.1:f32 . wu.1:bf16 -> f32, accumulate f32
+ *     column-major: D[m=160, n=d0] = A[m, k=64] . B[k, n], A = wu.1, B = hm.1 (its rounded copy), batch 1 */
+
+/* k33: silu
+ *     from: silu(g)
+ *     at models/llama.ue:74:36
+ *     t54 = g.1:f32 -> f32
+ *     launch: grid (160*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 160 indices, one per thread */
+extern "C" __global__ void k33(UeajDims dims, const float *__restrict__ a0, float *__restrict__ out)
+{
+    const int64_t D0 = dims.d[0]; /* n */
+    const int64_t D1 = dims.d[1]; /* C */
+    const int64_t D2 = dims.d[2]; /* m */
+    const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 160; i_ += stride_) {
+        const int64_t i_e = i_;
+        const float v = ld_f32(a0[i_e]);
+        out[i_e] = v / (1.0f + expf(-v));
+    }
+}
+
+/* k34: mul
+ *     at models/llama.ue:74:36
+ *     t55 = t54:f32, u.1:f32 -> f32
+ *     launch: grid (160*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 160 indices, one per thread */
+extern "C" __global__ void k34(UeajDims dims, const float *__restrict__ a0, const float *__restrict__ a1, float *__restrict__ out)
+{
+    const int64_t D0 = dims.d[0]; /* n */
+    const int64_t D1 = dims.d[1]; /* C */
+    const int64_t D2 = dims.d[2]; /* m */
+    const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 160; i_ += stride_) {
+        const int64_t i_e = i_;
+        out[i_e] = ld_f32(a0[i_e]) * ld_f32(a1[i_e]);
+    }
+}
+
+/* k35_cast: cast
+ *     from: ueajsum("nf,*fd->nd"): its operand t55 rounded to bf16 for cuBLASLt (A and B of one type)
+ *     at models/llama.ue:74:23
+ *     t55.bf16 = t55:f32 -> bf16
+ *     launch: grid (160*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 160 output elements, one per thread */
+extern "C" __global__ void k35_cast(UeajDims dims, const float *__restrict__ a0, uint16_t *__restrict__ out)
+{
+    const int64_t D0 = dims.d[0]; /* n */
+    const int64_t D1 = dims.d[1]; /* C */
+    const int64_t D2 = dims.d[2]; /* m */
+    const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 160; i_ += stride_) {
+        const int64_t i_a = i_ / 160;
+        const int64_t i_b = i_ % 160;
+        out[i_a * 160 + i_b] = st_bf16(ld_f32(a0[i_a * 160 + i_b]));
+    }
+}
+
+/* k35: contract nf,fd->nd: no kernel, a cuBLASLt matmul (the plan's gemm record)
+ *     B is t55 rounded to bf16 (cuBLASLt wants A and B of one type): the products differ from
+ *     the C backend's by that rounding, and cuBLASLt sums in its own order: compare with a tolerance
+ *     from: ueajsum("nf,*fd->nd")
+ *     at models/llama.ue:74:23
+ *     t56 = t55:f32 . wd.1:bf16 -> f32, accumulate f32
+ *     column-major: D[m=64, n=d0] = A[m, k=160] . B[k, n], A = wd.1, B = t55 (its rounded copy), batch 1 */
+
+/* k36: add
+ *     at models/llama.ue:74:10
+ *     x.1_2 = x.1:f32, t56:f32 -> f32
+ *     launch: grid (64*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 64 indices, one per thread */
+extern "C" __global__ void k36(UeajDims dims, const float *__restrict__ a0, const float *__restrict__ a1, float *__restrict__ out)
+{
+    const int64_t D0 = dims.d[0]; /* n */
+    const int64_t D1 = dims.d[1]; /* C */
+    const int64_t D2 = dims.d[2]; /* m */
+    const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 64; i_ += stride_) {
+        const int64_t i_e = i_;
+        out[i_e] = ld_f32(a0[i_e]) + ld_f32(a1[i_e]);
+    }
+}
+
+/* k37: last_rows
+ *     from: last_rows(x, m)
+ *     at models/llama.ue:80:41
+ *     t60 = x.1_2:f32 -> f32
+ *     launch: grid (d2/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D2 indices, one per thread */
+extern "C" __global__ void k37(UeajDims dims, const float *__restrict__ a0, float *__restrict__ out)
+{
+    const int64_t D0 = dims.d[0]; /* n */
+    const int64_t D1 = dims.d[1]; /* C */
+    const int64_t D2 = dims.d[2]; /* m */
+    /* the runtime guarantees D2 <= D0 */
+    const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D2; i_ += stride_) {
+        const int64_t i_m = i_;
+        for (int64_t i = 0; i < 64; i++) out[i_m * 64 + i] = ld_f32(a0[(D0 - D2 + i_m) * 64 + i]);
+    }
+}
+
+/* k38: rms_norm
+ *     from: rms_norm(last_rows(x, m), norm, eps = eps)
+ *     at models/llama.ue:80:32
+ *     t61 = t60:f32, norm:bf16 -> f32
+ *     launch: grid (d2, 1, 1), block (256, 1, 1), shared 0 bytes: a block per row of D2 rows, its threads share the row (block reduction) */
+extern "C" __global__ void k38(UeajDims dims, const float *__restrict__ a0, const uint16_t *__restrict__ a1, float *__restrict__ out)
+{
+    const int64_t D0 = dims.d[0]; /* n */
+    const int64_t D1 = dims.d[1]; /* C */
+    const int64_t D2 = dims.d[2]; /* m */
+    __shared__ float red_[32]; /* one partial result per warp */
+    const int64_t t_ = threadIdx.x, nt_ = blockDim.x;
+    for (int64_t i_r = blockIdx.x; i_r < D2; i_r += gridDim.x) {
+        const float *xr = a0 + i_r * 64;
+        float ss = 0.0f;
+        for (int64_t i = t_; i < 64; i += nt_) {
+            const float v = ld_f32(xr[i]);
+            ss += v * v;
+        }
+        ss = ueaj_block_sum(ss, red_);
+        const float r = 1.0f / sqrtf(ss / (float)64 + 1e-05f);
+        for (int64_t i = t_; i < 64; i += nt_) {
+            out[i_r * 64 + i] = ld_bf16(a1[i]) * (ld_f32(xr[i]) * r);
+        }
+    }
+}
+
+/* k39_cast: cast
+ *     from: ueajsum("nd,*dv->nv"): its operand t61 rounded to bf16 for cuBLASLt (A and B of one type)
+ *     at models/llama.ue:80:19
+ *     t61.bf16 = t61:f32 -> bf16
+ *     launch: grid (64*d2/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D2 * 64 output elements, one per thread */
+extern "C" __global__ void k39_cast(UeajDims dims, const float *__restrict__ a0, uint16_t *__restrict__ out)
+{
+    const int64_t D0 = dims.d[0]; /* n */
+    const int64_t D1 = dims.d[1]; /* C */
+    const int64_t D2 = dims.d[2]; /* m */
+    const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D2 * 64; i_ += stride_) {
+        const int64_t i_a = i_ / 64;
+        const int64_t i_b = i_ % 64;
+        out[i_a * 64 + i_b] = st_bf16(ld_f32(a0[i_a * 64 + i_b]));
+    }
+}
+
+/* k39: contract nd,dv->nv: no kernel, a cuBLASLt matmul (the plan's gemm record)
+ *     B is t61 rounded to bf16 (cuBLASLt wants A and B of one type): the products differ from
+ *     the C backend's by that rounding, and cuBLASLt sums in its own order: compare with a tolerance
+ *     from: ueajsum("nd,*dv->nv")
+ *     at models/llama.ue:80:19
+ *     logits = t61:f32 . head:bf16 -> f32, accumulate f32
+ *     column-major: D[m=256, n=d2] = A[m, k=64] . B[k, n], A = head, B = t61 (its rounded copy), batch 1 */
+
+/* The launch plan (runtime/cuda_plan.h, format 1): the tensors, then the steps in order. */
+extern "C" __device__ const char ueaj_plan[] =
+    "ueajc-plan 1\n"
+    "dims 3 n C m\n"
+    "tensor 0 tokens input i32 1 d0\n"
+    "tensor 1 pos input i32 1 d0\n"
+    "tensor 2 embed param bf16 2 256 64\n"
+    "load 2 model.embed_tokens.weight 2 256 64 perm 0 1\n"
+    "tensor 3 x temp f32 2 d0 64\n"
+    "tensor 4 attn_norm.0 param bf16 1 64\n"
+    "load 4 model.layers.0.input_layernorm.weight 1 64 perm 0\n"
+    "tensor 5 wq.0 param bf16 4 64 2 2 16\n"
+    "load 5 model.layers.0.self_attn.q_proj.weight 2 64 64 perm 1 0\n"
+    "tensor 6 wk.0 param bf16 3 64 2 16\n"
+    "load 6 model.layers.0.self_attn.k_proj.weight 2 32 64 perm 1 0\n"
+    "tensor 7 wv.0 param bf16 3 64 2 16\n"
+    "load 7 model.layers.0.self_attn.v_proj.weight 2 32 64 perm 1 0\n"
+    "tensor 8 wo.0 param bf16 4 2 2 16 64\n"
+    "load 8 model.layers.0.self_attn.o_proj.weight 2 64 64 perm 1 0\n"
+    "tensor 9 mlp_norm.0 param bf16 1 64\n"
+    "load 9 model.layers.0.post_attention_layernorm.weight 1 64 perm 0\n"
+    "tensor 10 wg.0 param bf16 2 64 160\n"
+    "load 10 model.layers.0.mlp.gate_proj.weight 2 160 64 perm 1 0\n"
+    "tensor 11 wu.0 param bf16 2 64 160\n"
+    "load 11 model.layers.0.mlp.up_proj.weight 2 160 64 perm 1 0\n"
+    "tensor 12 wd.0 param bf16 2 160 64\n"
+    "load 12 model.layers.0.mlp.down_proj.weight 2 64 160 perm 1 0\n"
+    "tensor 13 kc.0 state f32 3 d1 2 16\n"
+    "tensor 14 vc.0 state f32 3 d1 2 16\n"
+    "tensor 15 h.0 temp f32 2 d0 64\n"
+    "tensor 16 q.0 temp f32 4 d0 2 2 16\n"
+    "tensor 17 kk.0 temp f32 3 d0 2 16\n"
+    "tensor 18 vv.0 temp f32 3 d0 2 16\n"
+    "tensor 19 qr.0 temp f32 4 d0 2 2 16\n"
+    "tensor 20 kr.0 temp f32 3 d0 2 16\n"
+    "tensor 21 a.0 temp f32 4 d0 2 2 16\n"
+    "tensor 22 t22 temp f32 2 d0 64\n"
+    "tensor 23 x.0 temp f32 2 d0 64\n"
+    "tensor 24 hm.0 temp f32 2 d0 64\n"
+    "tensor 25 g.0 temp f32 2 d0 160\n"
+    "tensor 26 u.0 temp f32 2 d0 160\n"
+    "tensor 27 t27 temp f32 2 d0 160\n"
+    "tensor 28 t28 temp f32 2 d0 160\n"
+    "tensor 29 t29 temp f32 2 d0 64\n"
+    "tensor 30 x.0_2 temp f32 2 d0 64\n"
+    "tensor 31 attn_norm.1 param bf16 1 64\n"
+    "load 31 model.layers.1.input_layernorm.weight 1 64 perm 0\n"
+    "tensor 32 wq.1 param bf16 4 64 2 2 16\n"
+    "load 32 model.layers.1.self_attn.q_proj.weight 2 64 64 perm 1 0\n"
+    "tensor 33 wk.1 param bf16 3 64 2 16\n"
+    "load 33 model.layers.1.self_attn.k_proj.weight 2 32 64 perm 1 0\n"
+    "tensor 34 wv.1 param bf16 3 64 2 16\n"
+    "load 34 model.layers.1.self_attn.v_proj.weight 2 32 64 perm 1 0\n"
+    "tensor 35 wo.1 param bf16 4 2 2 16 64\n"
+    "load 35 model.layers.1.self_attn.o_proj.weight 2 64 64 perm 1 0\n"
+    "tensor 36 mlp_norm.1 param bf16 1 64\n"
+    "load 36 model.layers.1.post_attention_layernorm.weight 1 64 perm 0\n"
+    "tensor 37 wg.1 param bf16 2 64 160\n"
+    "load 37 model.layers.1.mlp.gate_proj.weight 2 160 64 perm 1 0\n"
+    "tensor 38 wu.1 param bf16 2 64 160\n"
+    "load 38 model.layers.1.mlp.up_proj.weight 2 160 64 perm 1 0\n"
+    "tensor 39 wd.1 param bf16 2 160 64\n"
+    "load 39 model.layers.1.mlp.down_proj.weight 2 64 160 perm 1 0\n"
+    "tensor 40 kc.1 state f32 3 d1 2 16\n"
+    "tensor 41 vc.1 state f32 3 d1 2 16\n"
+    "tensor 42 h.1 temp f32 2 d0 64\n"
+    "tensor 43 q.1 temp f32 4 d0 2 2 16\n"
+    "tensor 44 kk.1 temp f32 3 d0 2 16\n"
+    "tensor 45 vv.1 temp f32 3 d0 2 16\n"
+    "tensor 46 qr.1 temp f32 4 d0 2 2 16\n"
+    "tensor 47 kr.1 temp f32 3 d0 2 16\n"
+    "tensor 48 a.1 temp f32 4 d0 2 2 16\n"
+    "tensor 49 t49 temp f32 2 d0 64\n"
+    "tensor 50 x.1 temp f32 2 d0 64\n"
+    "tensor 51 hm.1 temp f32 2 d0 64\n"
+    "tensor 52 g.1 temp f32 2 d0 160\n"
+    "tensor 53 u.1 temp f32 2 d0 160\n"
+    "tensor 54 t54 temp f32 2 d0 160\n"
+    "tensor 55 t55 temp f32 2 d0 160\n"
+    "tensor 56 t56 temp f32 2 d0 64\n"
+    "tensor 57 x.1_2 temp f32 2 d0 64\n"
+    "tensor 58 norm param bf16 1 64\n"
+    "load 58 model.norm.weight 1 64 perm 0\n"
+    "tensor 59 head param bf16 2 64 256\n"
+    "load 59 model.embed_tokens.weight 2 256 64 perm 1 0\n"
+    "tensor 60 t60 temp f32 2 d2 64\n"
+    "tensor 61 t61 temp f32 2 d2 64\n"
+    "tensor 62 logits output f32 2 d2 256\n"
+    "tensor 63 h.0.bf16 temp bf16 2 d0 64\n"
+    "tensor 64 a.0.bf16 temp bf16 4 d0 2 2 16\n"
+    "tensor 65 hm.0.bf16 temp bf16 2 d0 64\n"
+    "tensor 66 t28.bf16 temp bf16 2 d0 160\n"
+    "tensor 67 h.1.bf16 temp bf16 2 d0 64\n"
+    "tensor 68 a.1.bf16 temp bf16 4 d0 2 2 16\n"
+    "tensor 69 hm.1.bf16 temp bf16 2 d0 64\n"
+    "tensor 70 t55.bf16 temp bf16 2 d0 160\n"
+    "tensor 71 t61.bf16 temp bf16 2 d2 64\n"
+    "launch k0 d0/256 1 1 256 1 1 0 3 2 0 3\n"
+    "launch k1 d0 1 1 256 1 1 0 3 3 4 15\n"
+    "launch k2_cast 64*d0/256 1 1 256 1 1 0 2 15 63\n"
+    "gemm k2/nd%2Cdhik-%3Enhik a=5 b=63 d=16 ta=n tb=n m=64 n=d0 k=64 lda=64 ldb=64 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
+    "gemm k3/nd%2Cdhk-%3Enhk a=6 b=63 d=17 ta=n tb=n m=32 n=d0 k=64 lda=32 ldb=64 ldd=32 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
+    "gemm k4/nd%2Cdhk-%3Enhk a=7 b=63 d=18 ta=n tb=n m=32 n=d0 k=64 lda=32 ldb=64 ldd=32 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
+    "launch k5 d0/256 1 1 256 1 1 0 3 16 1 19\n"
+    "launch k6 d0/256 1 1 256 1 1 0 3 17 1 20\n"
+    "launch k7 d0/256 1 1 256 1 1 0 3 20 1 13\n"
+    "launch k8 d0/256 1 1 256 1 1 0 3 18 1 14\n"
+    "launch k9 d0/256 1 1 256 1 1 0 5 19 13 14 1 21\n"
+    "launch k10_cast 64*d0/256 1 1 256 1 1 0 2 21 64\n"
+    "gemm k10/nhik%2Chikd-%3End a=8 b=64 d=22 ta=n tb=n m=64 n=d0 k=64 lda=64 ldb=64 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
+    "launch k11 64*d0/256 1 1 256 1 1 0 3 3 22 23\n"
+    "launch k12 d0 1 1 256 1 1 0 3 23 9 24\n"
+    "launch k13_cast 64*d0/256 1 1 256 1 1 0 2 24 65\n"
+    "gemm k13/nd%2Cdf-%3Enf a=10 b=65 d=25 ta=n tb=n m=160 n=d0 k=64 lda=160 ldb=64 ldd=160 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
+    "gemm k14/nd%2Cdf-%3Enf a=11 b=65 d=26 ta=n tb=n m=160 n=d0 k=64 lda=160 ldb=64 ldd=160 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
+    "launch k15 160*d0/256 1 1 256 1 1 0 2 25 27\n"
+    "launch k16 160*d0/256 1 1 256 1 1 0 3 27 26 28\n"
+    "launch k17_cast 160*d0/256 1 1 256 1 1 0 2 28 66\n"
+    "gemm k17/nf%2Cfd-%3End a=12 b=66 d=29 ta=n tb=n m=64 n=d0 k=160 lda=64 ldb=160 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
+    "launch k18 64*d0/256 1 1 256 1 1 0 3 23 29 30\n"
+    "launch k19 d0 1 1 256 1 1 0 3 30 31 42\n"
+    "launch k20_cast 64*d0/256 1 1 256 1 1 0 2 42 67\n"
+    "gemm k20/nd%2Cdhik-%3Enhik a=32 b=67 d=43 ta=n tb=n m=64 n=d0 k=64 lda=64 ldb=64 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
+    "gemm k21/nd%2Cdhk-%3Enhk a=33 b=67 d=44 ta=n tb=n m=32 n=d0 k=64 lda=32 ldb=64 ldd=32 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
+    "gemm k22/nd%2Cdhk-%3Enhk a=34 b=67 d=45 ta=n tb=n m=32 n=d0 k=64 lda=32 ldb=64 ldd=32 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
+    "launch k23 d0/256 1 1 256 1 1 0 3 43 1 46\n"
+    "launch k24 d0/256 1 1 256 1 1 0 3 44 1 47\n"
+    "launch k25 d0/256 1 1 256 1 1 0 3 47 1 40\n"
+    "launch k26 d0/256 1 1 256 1 1 0 3 45 1 41\n"
+    "launch k27 d0/256 1 1 256 1 1 0 5 46 40 41 1 48\n"
+    "launch k28_cast 64*d0/256 1 1 256 1 1 0 2 48 68\n"
+    "gemm k28/nhik%2Chikd-%3End a=35 b=68 d=49 ta=n tb=n m=64 n=d0 k=64 lda=64 ldb=64 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
+    "launch k29 64*d0/256 1 1 256 1 1 0 3 30 49 50\n"
+    "launch k30 d0 1 1 256 1 1 0 3 50 36 51\n"
+    "launch k31_cast 64*d0/256 1 1 256 1 1 0 2 51 69\n"
+    "gemm k31/nd%2Cdf-%3Enf a=37 b=69 d=52 ta=n tb=n m=160 n=d0 k=64 lda=160 ldb=64 ldd=160 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
+    "gemm k32/nd%2Cdf-%3Enf a=38 b=69 d=53 ta=n tb=n m=160 n=d0 k=64 lda=160 ldb=64 ldd=160 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
+    "launch k33 160*d0/256 1 1 256 1 1 0 2 52 54\n"
+    "launch k34 160*d0/256 1 1 256 1 1 0 3 54 53 55\n"
+    "launch k35_cast 160*d0/256 1 1 256 1 1 0 2 55 70\n"
+    "gemm k35/nf%2Cfd-%3End a=39 b=70 d=56 ta=n tb=n m=64 n=d0 k=160 lda=64 ldb=160 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
+    "launch k36 64*d0/256 1 1 256 1 1 0 3 50 56 57\n"
+    "launch k37 d2/256 1 1 256 1 1 0 2 57 60\n"
+    "launch k38 d2 1 1 256 1 1 0 3 60 58 61\n"
+    "launch k39_cast 64*d2/256 1 1 256 1 1 0 2 61 71\n"
+    "gemm k39/nd%2Cdv-%3Env a=59 b=71 d=62 ta=n tb=n m=256 n=d2 k=64 lda=256 ldb=64 ldd=256 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
+    "end\n"
+    ;

@@ -1,0 +1,121 @@
+#!/bin/sh
+# cuda_check.sh - every CUDA kernel the test suite's models and expressions
+# generate goes through NVRTC, for sm_80 and sm_90; CUBIN and PTX files
+# written with -o are checked (cuobjdump --list-elf / -sass when the toolkit
+# has it, else the ELF symbol table with readelf).
+#
+#   sh tests/cuda_check.sh PATH_TO_UEAJC        (from the project root)
+#
+# One NVRTC program per model (all its kernels at once).  The 1B shape is
+# compiled with 2 of its 16 layers (--dim L=2): every layer's kernels are
+# the same text but for their names, and the test must stay fast on two
+# cores.  Without NVRTC (no CUDA toolkit) the group is skipped with a note.
+# Compiles go through the NVRTC cache ($UEAJ_CACHE).
+set -u
+UEAJC=$1
+T=$(mktemp -d "${TMPDIR:-/tmp}/ueaj-cuda.XXXXXX") || exit 2
+trap 'rm -rf "$T"' EXIT
+npass=0 nfail=0
+ok() { npass=$((npass + 1)); }
+bad() { nfail=$((nfail + 1)); echo "FAIL $*"; }
+
+if ! "$UEAJC" --emit=ptxas 'i->i' > "$T/probe" 2>&1; then
+    if grep -q "NVRTC (libnvrtc.so" "$T/probe"; then
+        echo "SKIP: NVRTC is not installed (no CUDA toolkit): the CUDA kernels were not compiled"
+        cat "$T/probe"
+        exit 0
+    fi
+    cat "$T/probe"; exit 1
+fi
+
+TINY="models/llama.ue --config models/tiny-llama.json"
+ONEB="models/llama.ue --config tests/fixtures/cuda/llama-3.2-1b-config.json --dim L=2"
+BUILTINS="tests/fixtures/cuda/builtins.ue"
+
+# ptxas_ok LABEL ARGS...: --emit=ptxas must succeed and list kernels
+ptxas_ok() {
+    label=$1; shift
+    if "$UEAJC" --color=never "$@" > "$T/out" 2> "$T/err" && grep -q '^(\([1-9][0-9]*\) kernels' "$T/out"; then
+        ok
+    else
+        bad "$label: ueajc $*"; cat "$T/err" | head -30
+    fi
+}
+
+t0=$(date +%s)
+for arch in sm_80 sm_90; do
+    # shellcheck disable=SC2086
+    ptxas_ok "tiny llama $arch" $TINY --emit=ptxas --arch $arch &
+    # shellcheck disable=SC2086
+    ptxas_ok "llama-3.2-1B shape $arch" $ONEB --emit=ptxas --arch $arch
+    wait
+    ptxas_ok "built-ins $arch" $BUILTINS --emit=ptxas --arch $arch
+    # a sample of the golden cases' expressions, f32, f64, bf16, f16, fp8
+    while IFS= read -r line; do
+        [ -n "$line" ] || continue
+        eval "set -- $line"
+        ptxas_ok "expression $arch" --emit=ptxas "$@" --arch $arch
+    done <<'LIST'
+'ij,*jk->ik'
+'ij,jk->ik'
+'ii->i'
+'ii->'
+'ij,ij'
+'ij->ijk'
+'bnh,bnh,*hd->bnd'
+'bnd,*dhik,bmz,*zhk,bmy,*yhv,nm->bnhiv'
+'ij,*jk->ik' --fp8-params --dim i=2 --dim j=3 --dim k=4
+'ij,*jk->ik' --fp8-params --dtype x0=f8e4m3
+'ij,*jk->ik' --bf16-params --dtype x0=f16
+'ij,*w=jk + *b=k -> ik' --out-dtype bf16 --dim i=2 --dim j=3 --dim k=4
+'ij,*w=jk + *b=k -> ik' --unit --dim j=3 --dim k=4
+'ij,jk->ik' --dtype x0=f64 --dtype x1=f64
+'ij,jk->ik' --dtype x0=f8e5m2 --dtype x1=f8e4m3 --out-dtype f8e5m2
+'bij,*bjk->bik' --bf16-params
+LIST
+done
+t1=$(date +%s)
+echo "NVRTC: every kernel compiled for sm_80 and sm_90 in $((t1 - t0)) s"
+
+# files: -o OUT.cubin / OUT.ptx / OUT.cu, and what the toolkit's tools read in them
+for m in tiny oneb; do
+    if [ $m = tiny ]; then args=$TINY; else args=$ONEB; fi
+    # shellcheck disable=SC2086
+    if ! "$UEAJC" --color=never $args -o "$T/$m.cubin" --arch sm_90 2> "$T/err"; then bad "$m -o .cubin"; cat "$T/err"; continue; fi
+    # shellcheck disable=SC2086
+    if ! "$UEAJC" --color=never $args -o "$T/$m.ptx" --arch sm_80 2> "$T/err"; then bad "$m -o .ptx"; cat "$T/err"; continue; fi
+    if grep -q '^\.visible \.entry k0(' "$T/$m.ptx" && grep -q 'ueaj_plan' "$T/$m.ptx" && grep -q '^\.target sm_80' "$T/$m.ptx"; then ok; else bad "$m.ptx: no k0 entry, plan or sm_80 target"; fi
+    # the kernel names the plan launches must all be in the cubin
+    # shellcheck disable=SC2086
+    "$UEAJC" --color=never $args --emit=plan | awk '$1 == "launch" { print $2 }' | sort -u > "$T/want"
+    CUOBJDUMP=
+    for c in /usr/local/cuda/bin/cuobjdump "$(command -v cuobjdump 2>/dev/null)"; do
+        [ -n "$c" ] && [ -x "$c" ] && { CUOBJDUMP=$c; break; }
+    done
+    if [ -n "$CUOBJDUMP" ]; then
+        if "$CUOBJDUMP" --list-elf "$T/$m.cubin" > "$T/elf" 2>&1 && "$CUOBJDUMP" -sass "$T/$m.cubin" > "$T/sass" 2>&1; then
+            sed -n 's/.*Function : \([A-Za-z0-9_]*\).*/\1/p' "$T/sass" | sort -u > "$T/have"
+            if [ -s "$T/want" ] && [ -z "$(comm -23 "$T/want" "$T/have")" ]; then ok; else bad "$m.cubin: cuobjdump -sass lacks kernels: $(comm -23 "$T/want" "$T/have" | head -5 | tr '\n' ' ')"; fi
+        else
+            bad "$m.cubin: cuobjdump cannot read it"; cat "$T/elf"
+        fi
+    else
+        echo "note: cuobjdump is not in this CUDA toolkit (/usr/local/cuda/bin): $m.cubin checked with readelf instead"
+        if ! command -v readelf > /dev/null 2>&1; then
+            echo "SKIP: neither cuobjdump nor readelf: $m.cubin not inspected"
+            continue
+        fi
+        readelf -h "$T/$m.cubin" > "$T/hdr" 2>&1
+        readelf -sW "$T/$m.cubin" | awk '$4 == "FUNC" { print $NF }' | sort -u > "$T/have"
+        if grep -q 'Machine:.*NVIDIA CUDA\|Machine:.*<unknown>: 0xbe' "$T/hdr" && [ -s "$T/want" ] &&
+           [ -z "$(comm -23 "$T/want" "$T/have")" ] && readelf -sW "$T/$m.cubin" | grep -q ' ueaj_plan$'; then
+            ok
+        else
+            bad "$m.cubin: not a CUDA ELF with the plan's kernels and ueaj_plan: $(comm -23 "$T/want" "$T/have" | head -5 | tr '\n' ' ')"
+            head -20 "$T/hdr"
+        fi
+    fi
+done
+
+echo "cuda: $npass passed, $nfail failed"
+[ $nfail = 0 ]
