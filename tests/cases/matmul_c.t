@@ -122,9 +122,9 @@ typedef struct ueaj_plan_tensor {
  *  - few tokens (N < 4): a tile of 64 outputs stays in 4 vector registers
  *    while the weight's rows stream past (all R rows when the weight is in
  *    panels, UEAJ_MV_RB rows at a time when it is row-major);
- *  - many tokens: an 8 x 32 tile stays in 16 vector registers; the weight
- *    is cut into blocks of UEAJ_MM_KB rows x UEAJ_MM_NB columns that stay in
- *    cache while every token passes them.
+ *  - many tokens: a 6 x 64 tile stays in 24 vector registers; the weight
+ *    is cut into panels of UEAJ_MM_KB rows x 64 columns, widened to f32 once
+ *    into a buffer that stays in L1/L2 while every token passes it.
  * w is row-major (P = 0: element (r, c) at r * O + c) or in column panels
  * of P = 64 (compiler/pass_layout.c: at (c / P) * R * P + r * P + c % P,
  * so that a thread's columns are one contiguous run of memory).
@@ -166,7 +166,6 @@ static inline ueaj_v16f ueaj_v16_fma(ueaj_v16f a, ueaj_v16f b, ueaj_v16f c)
 
 #define UEAJ_MV_RB 16
 #define UEAJ_MM_KB 256
-#define UEAJ_MM_NB 256
 
 #define UEAJ_MATMUL(NAME, WT, LD, V16)                                                        \
 /* columns [c0, c1) of rows [n0, n1), weight rows [r0, r1): one output at a time */          \
@@ -213,41 +212,48 @@ static void NAME##_mv(int64_t N, int64_t R, int64_t O, int64_t P, int64_t c0, in
             NAME##_edge(n, n + 1, R, O, P, cv, c1, r0, r1, x, w, out);                       \
         }                                                                                    \
 }                                                                                            \
-/* many tokens: rows [n0, n0 + 8), columns [c, c + 32), weight rows [r0, r1) */              \
-static inline void NAME##_tile(int64_t n0, int64_t R, int64_t O, int64_t P, int64_t c,       \
-                               int64_t r0, int64_t r1, const float *restrict x,              \
-                               const WT *restrict w, float *restrict out)                    \
+/* many tokens: rows [n0, n0 + tn) (tn <= 6, a constant at each call),    \
+ * columns [c, c + 64) of out; wp: weight rows [r0, r1) of those columns,  \
+ * widened to f32 (UEAJ_MM_KB x 64) */                                                       \
+static inline __attribute__((always_inline)) void                                            \
+NAME##_tile(const int tn, int64_t n0, int64_t R, int64_t O, int64_t c, int64_t r0, int64_t r1, \
+            const float *restrict x, const float *restrict wp, float *restrict out)          \
 {                                                                                            \
-    const WT *wc = P ? w + c / P * R * P + c % P : w + c;                                    \
-    const int64_t rs = P ? P : O;                                                            \
-    ueaj_v16f a[8][2];                                                                       \
-    for (int i = 0; i < 8; i++)                                                              \
-        for (int j = 0; j < 2; j++)                                                          \
+    ueaj_v16f a[6][4];                                                                       \
+    for (int i = 0; i < tn; i++)                                                             \
+        for (int j = 0; j < 4; j++)                                                          \
             a[i][j] = r0 == 0 ? -(ueaj_v16f){0} : ueaj_v16_f32(out + (n0 + i) * O + c + 16 * j); \
     const float *xr = x + n0 * R;                                                            \
     for (int64_t r = r0; r < r1; r++) {                                                      \
-        const ueaj_v16f w0 = V16(wc + r * rs), w1 = V16(wc + r * rs + 16);                   \
-        for (int i = 0; i < 8; i++) {                                                        \
+        const float *wr = wp + (r - r0) * 64;                                                \
+        const ueaj_v16f w0 = ueaj_v16_f32(wr), w1 = ueaj_v16_f32(wr + 16),                   \
+                        w2 = ueaj_v16_f32(wr + 32), w3 = ueaj_v16_f32(wr + 48);              \
+        for (int i = 0; i < tn; i++) {                                                       \
             const ueaj_v16f xv = ueaj_v16_splat(xr[i * R + r]);                              \
             a[i][0] = ueaj_v16_fma(xv, w0, a[i][0]);                                         \
             a[i][1] = ueaj_v16_fma(xv, w1, a[i][1]);                                         \
+            a[i][2] = ueaj_v16_fma(xv, w2, a[i][2]);                                         \
+            a[i][3] = ueaj_v16_fma(xv, w3, a[i][3]);                                         \
         }                                                                                    \
     }                                                                                        \
-    for (int i = 0; i < 8; i++)                                                              \
-        for (int j = 0; j < 2; j++) ueaj_v16_st(out + (n0 + i) * O + c + 16 * j, a[i][j]);   \
+    for (int i = 0; i < tn; i++)                                                             \
+        for (int j = 0; j < 4; j++) ueaj_v16_st(out + (n0 + i) * O + c + 16 * j, a[i][j]);   \
 }                                                                                            \
 static void NAME##_mm(int64_t N, int64_t R, int64_t O, int64_t P, int64_t c0, int64_t c1,    \
                       const float *restrict x, const WT *restrict w, float *restrict out)    \
 {                                                                                            \
-    const int64_t nv = N / 8 * 8, cv = c0 + (c1 - c0) / 32 * 32;                             \
+    float wp[UEAJ_MM_KB * 64] __attribute__((aligned(64)));                                  \
+    const int64_t nv = N / 6 * 6, cv = c0 + (c1 - c0) / 64 * 64, rs = P ? P : O;             \
     for (int64_t r0 = 0; r0 < R; r0 += UEAJ_MM_KB) {                                         \
         const int64_t r1 = r0 + UEAJ_MM_KB < R ? r0 + UEAJ_MM_KB : R;                        \
-        for (int64_t p = c0; p < cv; p += UEAJ_MM_NB) {                                      \
-            const int64_t pe = p + UEAJ_MM_NB < cv ? p + UEAJ_MM_NB : cv;                    \
-            for (int64_t n0 = 0; n0 < nv; n0 += 8)                                           \
-                for (int64_t c = p; c < pe; c += 32) NAME##_tile(n0, R, O, P, c, r0, r1, x, w, out); \
+        for (int64_t c = c0; c < cv; c += 64) {                                              \
+            const WT *wc = P ? w + c / P * R * P + c % P : w + c;                            \
+            for (int64_t r = r0; r < r1; r++)                                                \
+                for (int j = 0; j < 4; j++)                                                  \
+                    ueaj_v16_st(wp + (r - r0) * 64 + 16 * j, V16(wc + r * rs + 16 * j));     \
+            for (int64_t n0 = 0; n0 < nv; n0 += 6) NAME##_tile(6, n0, R, O, c, r0, r1, x, wp, out); \
+            for (int64_t n0 = nv; n0 < N; n0++) NAME##_tile(1, n0, R, O, c, r0, r1, x, wp, out);    \
         }                                                                                    \
-        NAME##_edge(nv, N, R, O, P, c0, cv, r0, r1, x, w, out);                              \
         NAME##_edge(0, N, R, O, P, cv, c1, r0, r1, x, w, out);                               \
     }                                                                                        \
 }                                                                                            \
