@@ -6,10 +6,12 @@
  * KEY.log.  The compiler runs with fork/exec (no shell, so no quoting
  * issues with odd cache paths); outputs go to temporary names first and
  * are renamed into place, so concurrent runs and crashes are safe.
- * Flags: -O3 -march=native -std=c11 -ffp-contract=off.  No FMA contraction
- * and no -ffast-math: every product and sum is rounded as written, so
- * vectorisation (which only runs independent output elements side by side)
- * never changes a result, and results are the same on every x86-64 CPU.
+ * Flags: -O3 -march=native -std=c11 -ffp-contract=off.  No implicit FMA
+ * contraction and no -ffast-math: every product and sum is rounded as
+ * written (fused multiply-adds only where the code calls fmaf or the
+ * prelude's vector fma), so vectorisation (which only runs independent
+ * output elements side by side) never changes a result, and results are
+ * the same on every x86-64 CPU.
  */
 #include <dlfcn.h>
 #include <errno.h>
