@@ -77,6 +77,8 @@ static void usage(FILE *f)
           "                      (cuda when a usable GPU is there, else cpu with the reason)\n"
           "  --repeat K          after the run, time K more forward passes (params uploaded once)\n"
           "                      and print the median ms per pass\n"
+          "  --decode K          (cuda, harness) then time K one-token passes at position n on the\n"
+          "                      KV cache the run left (fix the other run-time dims with --dim)\n"
           "  --compare           also run the C backend and compare its output with --device's\n"
           "                      (harness when --device is cpu)\n"
           "\n"
@@ -140,7 +142,7 @@ int main(int argc, char **argv)
     const char **pos = calloc((size_t)argc + 1, sizeof *pos);
     int npos = 0, is_eval = 0, status = 2;
     const char *config = NULL, *run = NULL, *weights = NULL, *dump = NULL, *device = NULL;
-    int repeat = 0, compare = 0;
+    int repeat = 0, compare = 0, decode = 0;
     EvalKV inputs[EVAL_MAX_KV];
     int ninputs = 0;
     if (!pos) return 2;
@@ -191,6 +193,12 @@ int main(int argc, char **argv)
             if (!*val || *end || r < 1 || r > 100000) { fprintf(stderr, "ueajc: error: --repeat expects a count from 1 to 100000\n"); goto done; }
             repeat = (int)r;
         }
+        else if (OPTVAL("--decode")) {
+            char *end;
+            long r = strtol(val, &end, 10);
+            if (!*val || *end || r < 1 || r > 100000) { fprintf(stderr, "ueajc: error: --decode expects a count from 1 to 100000\n"); goto done; }
+            decode = (int)r;
+        }
         else if (OPTVAL("--input")) { if (take_kv("--input", val, inputs, &ninputs)) goto done; }
         else if (OPTVAL("--cache-dir")) o.copt.cache_dir = val;
         else if (OPTVAL("--seed")) {
@@ -238,6 +246,11 @@ int main(int argc, char **argv)
         mo.device = device;
         mo.repeat = repeat;
         mo.compare = compare;
+        mo.decode = decode;
+        if (decode && (!device || !strcmp(device, "cpu"))) {
+            fprintf(stderr, "ueajc: error: --decode needs --device cuda, harness or auto\n");
+            goto done;
+        }
         if (device && strcmp(device, "cpu") && strcmp(device, "cuda") && strcmp(device, "harness") &&
             strcmp(device, "auto")) {
             fprintf(stderr, "ueajc: error: --device %s: expected cpu, cuda, harness or auto\n", device);

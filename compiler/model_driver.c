@@ -184,12 +184,51 @@ typedef struct RunResult {               /* the first output, widened (for --com
     int64_t  n, rows, cols;
 } RunResult;
 
-static void print_time(const char *backend, const char *device, const IrGraph *g, const int64_t *dyn, int repeat,
+static void print_time(const char *phase, const char *backend, const char *device, const IrGraph *g, const int64_t *dyn, int repeat,
                        double ms, size_t param_bytes)
 {
-    printf("time: backend=%s", backend);
+    printf("time: phase=%s backend=%s", phase, backend);
     for (int i = 0; i < g->ndyn; i++) printf(" %s=%lld", g->dyn_names[i], (long long)dyn[i]);
     printf(" repeat=%d median_ms=%.4f param_bytes=%zu device=\"%s\"\n", repeat, ms, param_bytes, device);
+}
+
+/* --decode K: after the run of n tokens, K timed passes of one token (the
+ * last id again) at position n, on the KV cache the run left.  The plan's
+ * only run-time dim must be the token count (fix C and m with --dim). */
+static int time_decode(const IrGraph *g, CudaExec *x, void **bufs, void **hb, const int64_t *dyn, const int64_t *ids,
+                       int nids, const ModelOptions *o, const char *backend, char *err, size_t errlen)
+{
+    if (g->ndyn != 1) {
+        snprintf(err, errlen, "needs the token count as the only run-time dim: fix the others with --dim "
+                              "(for models/llama.ue: --dim C=CONTEXT --dim m=1)");
+        return -1;
+    }
+    int32_t tok = (int32_t)(nids > 0 ? ids[nids - 1] : 0), pos = (int32_t)dyn[0];
+    for (int i = 0; i < g->tensors.n; i++) {
+        const IrTensor *t = g->tensors.v[i];
+        if (t->kind != TEN_INPUT) continue;
+        if (t->dtype != DT_I32 || t->rank != 1 || t->shape[0].dyn != 0) {
+            snprintf(err, errlen, "input %s is not an i32 [n] vector of token ids or positions", t->name);
+            return -1;
+        }
+        *(int32_t *)bufs[i] = strstr(t->name, "pos") ? pos : tok;
+    }
+    /* one pass with parameters uploaded again (the storage is re-laid for n = 1), then the timed
+     * ones; the run's outputs stay as they are (they are printed and dumped after this) */
+    void **hb1 = malloc(sizeof *hb1 * (size_t)cuda_exec_plan(x)->ntensors);
+    if (!hb1) { snprintf(err, errlen, "out of memory"); return -1; }
+    for (int i = 0; i < cuda_exec_plan(x)->ntensors; i++)
+        hb1[i] = i < g->tensors.n && ((IrTensor *)g->tensors.v[i])->kind == TEN_OUTPUT ? NULL : hb[i];
+    int64_t dyn1[1] = {1};
+    int rc = cuda_exec_run(x, hb1, dyn1, 1, err, errlen);
+    free(hb1);
+    if (rc != 0) return -1;
+    double med;
+    if (cuda_exec_time(x, o->decode, &med, err, errlen) != 0) return -1;
+    char phase[64];
+    snprintf(phase, sizeof phase, "decode@%d", pos);
+    print_time(phase, backend, cuda_exec_device_name(x), g, dyn1, o->decode, med, cuda_exec_param_bytes(x));
+    return 0;
 }
 
 static int model_run(UeajCtx *ctx, IrGraph *g, const char *csrc, const char *cu_src, const char *plan,
@@ -326,7 +365,7 @@ static int model_run(UeajCtx *ctx, IrGraph *g, const char *csrc, const char *cu_
                 for (int a = 0; a < t2->rank; a++) c2 *= (size_t)(t2->shape[a].dyn >= 0 ? dyn[t2->shape[a].dyn] : t2->shape[a].c);
                 pb += c2;
             }
-            print_time("cpu", "", g, dyn, o->repeat, med, pb);
+            print_time("run", "cpu", "", g, dyn, o->repeat, med, pb);
         }
     } else {
         char name[128];
@@ -358,7 +397,11 @@ static int model_run(UeajCtx *ctx, IrGraph *g, const char *csrc, const char *cu_
                 fprintf(stderr, "ueajc: error: --device %s: timing: %s\n", backend, err);
                 goto done;
             }
-            print_time(backend, cuda_exec_device_name(x), g, dyn, o->repeat, med, cuda_exec_param_bytes(x));
+            print_time("run", backend, cuda_exec_device_name(x), g, dyn, o->repeat, med, cuda_exec_param_bytes(x));
+        }
+        if (o->decode > 0 && time_decode(g, x, bufs, hb, dyn, ids, n, o, backend, err, sizeof err) != 0) {
+            fprintf(stderr, "ueajc: error: --decode: %s\n", err);
+            goto done;
         }
     }
     if (!out) { status = 0; goto done; }
