@@ -20,6 +20,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -179,6 +180,76 @@ static int bind_input(const IrGraph *g, const IrTensor *t, const HostTensor *h, 
  * does for norms); inputs from --input NAME=FILE.npy, else i32 [n] inputs
  * get the --run ids (inputs whose name contains "pos" get 0..n-1).
  * Prints the argmax per row of a 2-D output; --dump writes the first output. */
+/* Seed initialisation of every parameter (1-D ones to 1, as HF does for
+ * norms), one parameter per task on up to 16 threads, largest first: each
+ * parameter has its own random stream, so the values do not depend on the
+ * order or the number of threads.  A 1B model takes a minute on one core. */
+typedef struct InitJob {
+    const IrGraph   *g;
+    void *const     *bufs;
+    const int64_t   *dyn;
+    int             *order;            /* param tensor ids, largest first */
+    int              n;
+    int              next;             /* the next task (atomic) */
+    int              failed;           /* atomic */
+} InitJob;
+
+static int64_t tensor_count(const IrTensor *t, const int64_t *dyn, int64_t *shp)
+{
+    int64_t cnt = 1;
+    for (int a = 0; a < t->rank; a++) {
+        shp[a] = t->shape[a].dyn >= 0 ? dyn[t->shape[a].dyn] : t->shape[a].c;
+        cnt *= shp[a];
+    }
+    return cnt;
+}
+
+static void *init_worker(void *arg)
+{
+    InitJob *J = arg;
+    for (;;) {
+        int k = __atomic_fetch_add(&J->next, 1, __ATOMIC_RELAXED);
+        if (k >= J->n) break;
+        const IrTensor *t = J->g->tensors.v[J->order[k]];
+        int64_t shp[IR_MAX_RANK], cnt = tensor_count(t, J->dyn, shp);
+        double *v = malloc(sizeof(double) * (size_t)(cnt ? cnt : 1));
+        if (!v) { __atomic_store_n(&J->failed, 1, __ATOMIC_RELAXED); continue; }
+        if (t->rank < 2) for (int64_t q = 0; q < cnt; q++) v[q] = 1.0;
+        else init_param_values(v, t->rank, shp, t->has_var, t->var, 0, t->name);
+        for (int64_t q = 0; q < cnt; q++) dtype_store(J->bufs[J->order[k]], t->dtype, (size_t)q, v[q]);
+        free(v);
+    }
+    return NULL;
+}
+
+static int init_params_parallel(const IrGraph *g, void *const *bufs, const int64_t *dyn)
+{
+    InitJob J = {g, bufs, dyn, calloc((size_t)g->tensors.n + 1, sizeof(int)), 0, 0, 0};
+    if (!J.order) return -1;
+    int64_t *size = calloc((size_t)g->tensors.n + 1, sizeof *size), shp[IR_MAX_RANK];
+    if (!size) { free(J.order); return -1; }
+    for (int i = 0; i < g->tensors.n; i++) {
+        const IrTensor *t = g->tensors.v[i];
+        if (t->kind != TEN_PARAM) continue;
+        size[i] = tensor_count(t, dyn, shp);
+        int q = J.n++;
+        while (q > 0 && size[J.order[q - 1]] < size[i]) { J.order[q] = J.order[q - 1]; q--; }
+        J.order[q] = i;
+    }
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    int nt = ncpu < 1 ? 1 : ncpu > 16 ? 16 : (int)ncpu;
+    if (nt > J.n) nt = J.n > 0 ? J.n : 1;
+    pthread_t th[16];
+    int started = 0;
+    for (int k = 1; k < nt; k++)
+        if (pthread_create(&th[started], NULL, init_worker, &J) == 0) started++;
+    init_worker(&J);
+    for (int k = 0; k < started; k++) pthread_join(th[k], NULL);
+    free(size);
+    free(J.order);
+    return J.failed ? -1 : 0;
+}
+
 typedef struct RunResult {               /* the first output, widened (for --compare) */
     double  *v;
     int64_t  n, rows, cols;
@@ -298,13 +369,7 @@ static int model_run(UeajCtx *ctx, IrGraph *g, const char *csrc, const char *cu_
             if (model_load_param(t, ck, bufs[i]) != 0) goto done;
             total_param += (size_t)cnt;
         } else if (t->kind == TEN_PARAM) {
-            double *v = malloc(sizeof(double) * (size_t)(cnt ? cnt : 1));
-            if (!v) goto done;
-            if (t->rank < 2) for (int64_t q = 0; q < cnt; q++) v[q] = 1.0;
-            else init_param_values(v, t->rank, shp, t->has_var, t->var, 0, t->name);
-            for (int64_t q = 0; q < cnt; q++) dtype_store(bufs[i], t->dtype, (size_t)q, v[q]);
-            free(v);
-            total_param += (size_t)cnt;
+            total_param += (size_t)cnt;     /* filled below, in parallel */
         } else if (t->kind == TEN_INPUT) {
             int k = 0;
             while (k < o->ninputs && strcmp(o->inputs[k].key, t->name)) k++;
@@ -318,6 +383,12 @@ static int model_run(UeajCtx *ctx, IrGraph *g, const char *csrc, const char *cu_
                 goto done;
             }
         }
+    }
+    if (!ck && init_params_parallel(g, bufs, dyn) != 0) { fprintf(stderr, "ueajc: error: out of memory initialising parameters\n"); goto done; }
+    for (int i = 0; i < g->tensors.n; i++) {
+        IrTensor *t = g->tensors.v[i];
+        int64_t cnt = 1;
+        for (int a = 0; a < t->rank; a++) cnt *= t->shape[a].dyn >= 0 ? dyn[t->shape[a].dyn] : t->shape[a].c;
         if (ir_pack_buffer(t, &bufs[i], cnt) != 0) { fprintf(stderr, "ueajc: error: out of memory for %s\n", t->name); goto done; }
     }
     /* ids must index the tables they are looked up in */

@@ -329,7 +329,8 @@ static int gpu_open(CudaExec *x, const char *src, const char *name, const char *
             return -1;
         }
     }
-    if (CU(cuStreamCreate(&x->stream, 1), "cuStreamCreate")) return -1; /* 1: CU_STREAM_NON_BLOCKING */
+    /* flags 0: a blocking stream, ordered after the synchronous copies on the legacy stream */
+    if (CU(cuStreamCreate(&x->stream, 0), "cuStreamCreate")) return -1;
     if (need_lt) {
         if (cublaslt_open(&x->lt, NULL, err, errlen) != 0) return -1;
         x->lt_open = 1;
