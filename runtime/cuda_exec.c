@@ -432,9 +432,11 @@ static int ensure_storage(CudaExec *x, const int64_t *dyn, int *fresh, char *err
     if (x->gpu) {
         size_t free_b = 0, total_b = 0;
         if (CU(cuMemGetInfo(&free_b, &total_b), "cuMemGetInfo")) return -1;
-        if (total + ((size_t)64 << 20) > free_b)
-            return fail(err, errlen, "the model needs %.2f GiB (parameters %.2f GiB), the device has %.2f GiB free",
-                        total / 1073741824.0, params / 1073741824.0, free_b / 1073741824.0);
+        size_t need = total + ((size_t)64 << 20);  /* headroom for the context and cuBLASLt */
+        if (need > free_b)
+            return fail(err, errlen, "the model needs %.2f GiB (%.2f GiB of parameters, %.2f GiB of activations and "
+                        "caches, 64 MiB of headroom), the device has %.2f GiB free", need / 1073741824.0,
+                        params / 1073741824.0, (total - params) / 1073741824.0, free_b / 1073741824.0);
         if (total && CU(cuMemAlloc(&x->arena, total), "cuMemAlloc(tensors)")) return -1;
         if (total && CU(cuMemsetD8(x->arena, 0, total), "cuMemsetD8")) return -1;
     } else {
