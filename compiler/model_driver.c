@@ -255,12 +255,37 @@ typedef struct RunResult {               /* the first output, widened (for --com
     int64_t  n, rows, cols;
 } RunResult;
 
-static void print_time(const char *phase, const char *backend, const char *device, const IrGraph *g, const int64_t *dyn, int repeat,
-                       double ms, size_t param_bytes)
+/* Bytes of the parameters a forward pass reads in full: all but tables
+ * that are only gathered from (embedding lookups read a few rows). */
+static size_t streamed_param_bytes(const IrGraph *g, const int64_t *dyn)
+{
+    size_t total = 0;
+    for (int i = 0; i < g->tensors.n; i++) {
+        const IrTensor *t = g->tensors.v[i];
+        if (t->kind != TEN_PARAM) continue;
+        bool streamed = false;
+        for (int q = 0; q < g->nodes.n && !streamed; q++) {
+            const IrNode *nd = g->nodes.v[q];
+            for (int k = 0; k < nd->nin; k++)
+                if (nd->in[k] == t && !(nd->op == OP_EMBED && k == 0)) streamed = true;
+        }
+        if (!streamed) continue;
+        size_t c = dtype_size(t->dtype);
+        for (int a = 0; a < t->rank; a++) c *= (size_t)(t->shape[a].dyn >= 0 ? dyn[t->shape[a].dyn] : t->shape[a].c);
+        total += c;
+    }
+    return total;
+}
+
+/* `time: phase=P backend=B DIM=V ... repeat=K median_ms=X param_bytes=ALL
+ * weight_bytes=READ device="NAME"` (tools/gpu_check.sh reads it). */
+static void print_time(const char *phase, const char *backend, const char *device, const IrGraph *g, const int64_t *dyn,
+                       int repeat, double ms, size_t param_bytes)
 {
     printf("time: phase=%s backend=%s", phase, backend);
     for (int i = 0; i < g->ndyn; i++) printf(" %s=%lld", g->dyn_names[i], (long long)dyn[i]);
-    printf(" repeat=%d median_ms=%.4f param_bytes=%zu device=\"%s\"\n", repeat, ms, param_bytes, device);
+    printf(" repeat=%d median_ms=%.4f param_bytes=%zu weight_bytes=%zu device=\"%s\"\n", repeat, ms, param_bytes,
+           streamed_param_bytes(g, dyn), device);
 }
 
 /* --decode K: after the run of n tokens, K timed passes of one token (the

@@ -25,7 +25,7 @@
 # and for 2-D outputs the argmax of every row must be equal.
 #
 # With DEVICE=harness it also runs the executor's device path on fake
-# drivers (tests/cuda_fakes/modules.c, smallmem.c, built by `make fakes`
+# drivers (tests/cuda_fakes/modules.c, smallmem.c, cublaslt.c, built by `make fakes`
 # into BUILD/fakes; needs NVRTC): NVRTC for sm_90, module, kernels, arena,
 # copies, event timing, and the "needs X GiB, the device has Y GiB free"
 # refusal; and it checks the GPU paths fail cleanly here:
@@ -179,7 +179,7 @@ if [ "$DEV" = harness ]; then
     # the device path on fake drivers whose launches do nothing (a plan without gemm steps:
     # cuBLASLt needs a real GPU)
     FK=$(dirname "$UEAJC")/fakes
-    if [ ! -f "$FK/modules.so" ] || [ ! -f "$FK/smallmem.so" ]; then
+    if [ ! -f "$FK/modules.so" ] || [ ! -f "$FK/smallmem.so" ] || [ ! -f "$FK/cublaslt.so" ]; then
         echo "skip  fake-driver device path: no $FK/modules.so (make fakes)"
     elif ! "$UEAJC" --emit=ptxas 'i->i' > /dev/null 2>&1; then
         echo "skip  fake-driver device path: NVRTC is not installed"
@@ -192,6 +192,17 @@ if [ "$DEV" = harness ]; then
             ok "device path on a fake H200: $(grep -o 'NVRTC.*' "$T/f.err"); $(cut -c 1-60 "$T/f.out")..."
         else
             bad "device path on a fake H200: exit $rc: $(head -c 800 "$T/f.err" "$T/f.out")"
+        fi
+        # with a fake cuBLASLt too: gemm steps, --repeat and --decode (the re-laid storage for n = 1)
+        # shellcheck disable=SC2086
+        UEAJ_LIBCUDA=$FK/modules.so UEAJ_LIBCUBLASLT=$FK/cublaslt.so "$UEAJC" $TINY --run "1 2 3 4" --dim C=16 \
+            --dim m=1 --device cuda --repeat 3 --decode 4 > "$T/g.out" 2> "$T/g.err"
+        rc=$?
+        if [ $rc = 0 ] && grep -q '^time: phase=run backend=cuda n=4 repeat=3 median_ms=1.5000 param_bytes=238208 weight_bytes=205440 ' "$T/g.out" &&
+           grep -q '^time: phase=decode@4 backend=cuda n=1 repeat=4 ' "$T/g.out"; then
+            ok "gemm steps, --repeat, --decode on a fake H200 + fake cuBLASLt: $(grep -c '^time:' "$T/g.out") timings"
+        else
+            bad "gemm steps on a fake H200 + fake cuBLASLt: exit $rc: $(head -c 800 "$T/g.err" "$T/g.out")"
         fi
         # shellcheck disable=SC2086
         UEAJ_LIBCUDA=$FK/smallmem.so "$UEAJC" $BUILTINS --device cuda > "$T/m.out" 2> "$T/m.err"

@@ -21,8 +21,8 @@
 #                          position 512 on that KV cache (--decode 20), in one
 #                          process; medians of CUDA-event timed forwards, params
 #                          uploaded once per storage layout.
-# Then a table, last: phase, ms, tokens/s, weight GB/s (parameter bytes /
-# time), % of the card's memory bandwidth (H100 SXM 3.35 TB/s, H100 PCIe
+# Then a table, last: phase, ms, tokens/s, weight GB/s (bytes of the
+# parameters a pass reads in full, i.e. all but the embedding table, / time), % of the card's memory bandwidth (H100 SXM 3.35 TB/s, H100 PCIe
 # 2.0 TB/s, H200 4.8 TB/s by the device name; else "?").
 # Must finish in under 4 minutes.  Exit status: 0 when every step passed.
 set -u
@@ -96,7 +96,7 @@ table() {
             if (kv[1] == "phase") phase = kv[2]
             else if (kv[1] == "n") n = kv[2]
             else if (kv[1] == "median_ms") ms = kv[2]
-            else if (kv[1] == "param_bytes") pb = kv[2]
+            else if (kv[1] == "weight_bytes") pb = kv[2]
         }
         if (match($0, /device="[^"]*"/)) dev = substr($0, RSTART + 8, RLENGTH - 9)
         bw = 0
