@@ -332,7 +332,14 @@ static int gpu_open(CudaExec *x, const char *src, const char *name, const char *
     /* flags 0: a blocking stream, ordered after the synchronous copies on the legacy stream */
     if (CU(cuStreamCreate(&x->stream, 0), "cuStreamCreate")) return -1;
     if (need_lt) {
-        if (cublaslt_open(&x->lt, NULL, err, errlen) != 0) return -1;
+        /* the loader's search path first, then the toolkit's usual home (err keeps the first reason) */
+        static const char *const homes[] = {"/usr/local/cuda/lib64/libcublasLt.so.13",
+                                            "/usr/local/cuda/lib64/libcublasLt.so.12", NULL};
+        char e2[512];
+        int rl = cublaslt_open(&x->lt, NULL, err, errlen);
+        for (int k = 0; rl != 0 && !getenv("UEAJ_LIBCUBLASLT") && homes[k]; k++)
+            rl = cublaslt_open(&x->lt, homes[k], e2, sizeof e2);
+        if (rl != 0) return -1;
         x->lt_open = 1;
         int st = x->lt.cublasLtCreate(&x->lth);
         if (st) return fail(err, errlen, "cublasLtCreate: %s", cublas_status_name(st) ? cublas_status_name(st) : "?");
