@@ -5,6 +5,8 @@
 #   make check-asan the unit and CLI tests under AddressSanitizer + UBSan
 #   make run        chat with the embedded default, SmolLM2-135M-Instruct (see README)
 #   make demo       the compiler on models/llama.ue with a tiny config: IR, a kernel, a run
+#   make gpu-check  on a machine with an NVIDIA GPU: NVRTC, the CUDA plan vs the C backend,
+#                   Llama-3.2-1B-shape timings (tools/gpu_check.sh; log in $OUT/gpu_check.log)
 #   make clean
 #
 # Sources are found by wildcard: compiler/*.c (compiler/main.c is the CLI),
@@ -110,8 +112,11 @@ run: deps all
 demo: deps all
 	@sh tools/demo.sh $(BUILD)
 
+gpu-check:
+	@bash tools/gpu_check.sh
+
 clean:
 	rm -rf build build-asan
 
-.PHONY: all deps check check-asan run demo clean fakes
+.PHONY: all deps check check-asan run demo clean fakes gpu-check
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -72,6 +72,15 @@ static void usage(FILE *f)
           "  --input NAME=FILE   run the model with this .npy array as input NAME (with or\n"
           "                      without --run; run-time dims take their sizes from inputs)\n"
           "  --dump OUT.npy      write the (first) output of the run (alias --dump-logits)\n"
+          "  --device D          run on cpu (the C backend, default), cuda (a GPU through the CUDA\n"
+          "                      plan), harness (the CUDA plan on the CPU, for tests) or auto\n"
+          "                      (cuda when a usable GPU is there, else cpu with the reason)\n"
+          "  --repeat K          after the run, time K more forward passes (params uploaded once)\n"
+          "                      and print the median ms per pass\n"
+          "  --decode K          (cuda, harness) then time K one-token passes at position n on the\n"
+          "                      KV cache the run left (fix the other run-time dims with --dim)\n"
+          "  --compare           also run the C backend and compare its output with --device's\n"
+          "                      (harness when --device is cpu)\n"
           "\n"
           "General:\n"
           "  -v, --verbose       report compile-cache hits and timings\n"
@@ -132,7 +141,8 @@ int main(int argc, char **argv)
     o.copt.color = isatty(2);
     const char **pos = calloc((size_t)argc + 1, sizeof *pos);
     int npos = 0, is_eval = 0, status = 2;
-    const char *config = NULL, *run = NULL, *weights = NULL, *dump = NULL;
+    const char *config = NULL, *run = NULL, *weights = NULL, *dump = NULL, *device = NULL;
+    int repeat = 0, compare = 0, decode = 0;
     EvalKV inputs[EVAL_MAX_KV];
     int ninputs = 0;
     if (!pos) return 2;
@@ -175,6 +185,20 @@ int main(int argc, char **argv)
         else if (OPTVAL("--run")) run = val;
         else if (OPTVAL("--weights")) weights = val;
         else if (OPTVAL("--dump-logits") || OPTVAL("--dump")) dump = val;
+        else if (OPTVAL("--device")) device = val;
+        else if (!strcmp(a, "--compare")) compare = 1;
+        else if (OPTVAL("--repeat")) {
+            char *end;
+            long r = strtol(val, &end, 10);
+            if (!*val || *end || r < 1 || r > 100000) { fprintf(stderr, "ueajc: error: --repeat expects a count from 1 to 100000\n"); goto done; }
+            repeat = (int)r;
+        }
+        else if (OPTVAL("--decode")) {
+            char *end;
+            long r = strtol(val, &end, 10);
+            if (!*val || *end || r < 1 || r > 100000) { fprintf(stderr, "ueajc: error: --decode expects a count from 1 to 100000\n"); goto done; }
+            decode = (int)r;
+        }
         else if (OPTVAL("--input")) { if (take_kv("--input", val, inputs, &ninputs)) goto done; }
         else if (OPTVAL("--cache-dir")) o.copt.cache_dir = val;
         else if (OPTVAL("--seed")) {
@@ -219,6 +243,19 @@ int main(int argc, char **argv)
         mo.run = run;
         mo.weights = weights;
         mo.dump = dump;
+        mo.device = device;
+        mo.repeat = repeat;
+        mo.compare = compare;
+        mo.decode = decode;
+        if (decode && (!device || !strcmp(device, "cpu"))) {
+            fprintf(stderr, "ueajc: error: --decode needs --device cuda, harness or auto\n");
+            goto done;
+        }
+        if (device && strcmp(device, "cpu") && strcmp(device, "cuda") && strcmp(device, "harness") &&
+            strcmp(device, "auto")) {
+            fprintf(stderr, "ueajc: error: --device %s: expected cpu, cuda, harness or auto\n", device);
+            goto done;
+        }
         memcpy(mo.inputs, inputs, sizeof inputs);
         mo.ninputs = ninputs;
         memcpy(mo.dims, o.dims, sizeof o.dims);

@@ -14,6 +14,10 @@ typedef struct ModelOptions {
     const char *run;           /* --run "ID ...": the demonstration run */
     const char *weights;       /* --weights FILE.safetensors (HF names), else seed init */
     const char *dump;          /* --dump OUT.npy: the first output */
+    const char *device;        /* --device cpu|cuda|harness|auto (NULL: cpu, the C backend) */
+    int         repeat;        /* --repeat K: time K more forward passes, print the median */
+    int         decode;        /* --decode K: then time K one-token passes at position n (cuda, harness) */
+    int         compare;       /* --compare: run the C backend too and compare the outputs */
     EvalKV      inputs[EVAL_MAX_KV]; /* --input NAME=FILE.npy */
     int         ninputs;
     EvalKV      dims[EVAL_MAX_KV];

@@ -20,6 +20,7 @@ group "unit tests (Check)" "$B/check_ueajc"
 group "golden cases (tests/cases, tests/errors)" sh tests/run_golden.sh "$UEAJC"
 group "CUDA-on-CPU harness self-tests" sh tests/cuda/run.sh "$B"
 group "CUDA kernels through NVRTC (sm_80, sm_90), cubin/ptx files" sh tests/cuda_check.sh "$UEAJC"
+group "models through their CUDA plan on the CPU harness vs the C backend" sh tests/cuda_exec_check.sh "$UEAJC" harness
 group "ueajc eval vs NumPy einsum" /usr/bin/python3 tests/numpy_compare.py "$UEAJC" --count $NUMPY_COUNT
 group "model built-ins vs float64 NumPy" /usr/bin/python3 tests/builtins_check.py "$UEAJC"
 group "models/llama.ue vs float64 NumPy reference" /usr/bin/python3 tests/llama_check.py "$UEAJC"

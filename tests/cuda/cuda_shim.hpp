@@ -87,7 +87,7 @@
  * __expf sqrtf rsqrtf fmaf fabsf fmaxf fminf logf __logf tanhf erff sinf
  * cosf __fdividef, min/max (int, unsigned, long long, unsigned long long,
  * float, double), __float_as_uint __uint_as_float __float_as_int
- * __int_as_float __ldg __fmul_rn __fadd_rn __fmaf_rn __popc __clz __ffs,
+ * __int_as_float __double_as_longlong __longlong_as_double __ldg __fmul_rn __fadd_rn __fmaf_rn __popc __clz __ffs,
  * printf.  Not modelled: cuda_fp16/bf16 types (generated code carries its
  * own bit-level conversions), tensor cores, cp.async, inline PTX, cluster
  * and grid sync, memory fences beyond program order.
@@ -796,6 +796,8 @@ inline unsigned __float_as_uint(float f) { return cuda_shim::bits<unsigned>(f); 
 inline float __uint_as_float(unsigned u) { return cuda_shim::bits<float>(u); }
 inline int __float_as_int(float f) { return cuda_shim::bits<int>(f); }
 inline float __int_as_float(int i) { return cuda_shim::bits<float>(i); }
+inline long long __double_as_longlong(double d) { return cuda_shim::bits<long long>(d); }
+inline double __longlong_as_double(long long i) { return cuda_shim::bits<double>(i); }
 inline int __popc(unsigned x) { return __builtin_popcount(x); }
 inline int __clz(int x) { return x ? __builtin_clz((unsigned)x) : 32; }
 inline int __ffs(int x) { return __builtin_ffs(x); }

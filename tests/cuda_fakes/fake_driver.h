@@ -79,17 +79,24 @@ EXPORT CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr d, const void *s, size_t n, CUs
 { (void)st; return cuMemcpyHtoD_v2(d, s, n); }
 EXPORT CUresult cuMemsetD8_v2(CUdeviceptr d, unsigned char v, size_t n) { if (R) return R; memset((void *)(size_t)d, v, n); return 0; }
 EXPORT CUresult cuMemGetInfo_v2(size_t *f, size_t *t) { if (R) return R; *f = *t = (size_t)FAKE_MEM; return 0; }
+#ifdef FAKE_MODULES                 /* modules load, kernels are found, launches do nothing */
+EXPORT CUresult cuModuleLoadData(CUmodule *m, const void *img) { (void)img; if (R) return R; *m = (CUmodule)&ctx_token; return 0; }
+#define FAKE_MOD_RESULT 0
+#else
 EXPORT CUresult cuModuleLoadData(CUmodule *m, const void *img) { (void)m; (void)img; return R ? R : 200; }
+#define FAKE_MOD_RESULT 400
+#endif
 EXPORT CUresult cuModuleLoadDataEx(CUmodule *m, const void *img, unsigned int n, int *o, void **v)
 { (void)m; (void)img; (void)n; (void)o; (void)v; return R ? R : 200; }
-EXPORT CUresult cuModuleUnload(CUmodule m) { (void)m; return R ? R : 400; }
-EXPORT CUresult cuModuleGetFunction(CUfunction *f, CUmodule m, const char *n) { (void)f; (void)m; (void)n; return R ? R : 400; }
+EXPORT CUresult cuModuleUnload(CUmodule m) { (void)m; return R ? R : FAKE_MOD_RESULT; }
+EXPORT CUresult cuModuleGetFunction(CUfunction *f, CUmodule m, const char *n)
+{ (void)m; (void)n; if (R || FAKE_MOD_RESULT) return R ? R : FAKE_MOD_RESULT; *f = (CUfunction)&ctx_token; return 0; }
 EXPORT CUresult cuModuleGetGlobal_v2(CUdeviceptr *p, size_t *b, CUmodule m, const char *n)
 { (void)p; (void)b; (void)m; (void)n; return R ? R : 400; }
 #ifndef FAKE_NO_LAUNCH
 EXPORT CUresult cuLaunchKernel(CUfunction f, unsigned int gx, unsigned int gy, unsigned int gz, unsigned int bx,
                                unsigned int by, unsigned int bz, unsigned int smem, CUstream s, void **p, void **e)
-{ (void)f; (void)gx; (void)gy; (void)gz; (void)bx; (void)by; (void)bz; (void)smem; (void)s; (void)p; (void)e; return R ? R : 400; }
+{ (void)f; (void)gx; (void)gy; (void)gz; (void)bx; (void)by; (void)bz; (void)smem; (void)s; (void)p; (void)e; return R ? R : FAKE_MOD_RESULT; }
 #endif
 EXPORT CUresult cuFuncGetAttribute(int *v, int a, CUfunction f) { (void)v; (void)a; (void)f; return R ? R : 400; }
 EXPORT CUresult cuEventCreate(CUevent *e, unsigned int f) { (void)f; if (R) return R; *e = (CUevent)&ctx_token; return 0; }
