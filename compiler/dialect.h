@@ -57,6 +57,12 @@ struct Dialect {
     void (*open_row_team)(Buf *b, KernelGeom *kg, const char *rows);
     void (*close_row_team)(Buf *b);
     void (*row_reduce)(Buf *b, const char *var, const char *op);
+    /* Inside a row team: a float array of n elements the team shares
+     * (declared once per team), and a barrier for the whole team; team_size
+     * is nt_'s upper bound.  NULL / 0 without teams. */
+    void (*team_scratch)(Buf *b, const char *name, int n);
+    void (*team_sync)(Buf *b);
+    int team_size;
 };
 
 extern const Dialect dialect_cuda;

@@ -135,6 +135,13 @@ static void cuda_row_reduce(Buf *b, const char *var, const char *op)
     buf_line(b, "%s = ueaj_block_%s(%s, red_);", var, op, var);
 }
 
+static void cuda_team_scratch(Buf *b, const char *name, int n)
+{
+    buf_line(b, "__shared__ float %s[%d]; /* shared by the block */", name, n);
+}
+
+static void cuda_team_sync(Buf *b) { buf_line(b, "__syncthreads();"); }
+
 const Dialect dialect_cuda = {
     .name = "cuda",
     .prelude = tmpl_cuda_prelude_cuh,
@@ -156,4 +163,7 @@ const Dialect dialect_cuda = {
     .open_row_team = cuda_open_row_team,
     .close_row_team = cuda_close_row_team,
     .row_reduce = cuda_row_reduce,
+    .team_scratch = cuda_team_scratch,
+    .team_sync = cuda_team_sync,
+    .team_size = CUDA_BLOCK,
 };

@@ -131,6 +131,69 @@ static void emit_rope(UeajCtx *ctx, Buf *b, const Dialect *d, KernelGeom *kg, co
     d->close_parallel(b, 1);
 }
 
+/* Attention with a team (a CUDA block) per (query, head) row:
+ *   1. each thread scores keys lo + t_, lo + t_ + nt_, ...; the team's max;
+ *   2. keys in tiles of nt_: each thread weighs its key, p = exp(s - max),
+ *      into the team's scratch; after a barrier thread t_ < V adds
+ *      p[j] * v[j, t_] over the tile (output dim t_ is its alone);
+ *   3. the team's sum of the p; out = acc / sum.
+ * The scores are those of the one-thread form; the sums run in another
+ * order (compared with a tolerance). */
+static void emit_attention_team(UeajCtx *ctx, Buf *b, const Dialect *d, KernelGeom *kg, const IrNode *n,
+                                const char *N, const char *M, int64_t H, int64_t Hkv, int64_t K, int64_t V,
+                                const char *sc)
+{
+    const IrTensor *q = n->in[0], *k = n->in[1], *v = n->in[2];
+    d->open_row_team(b, kg, arena_printf(&ctx->arena, "%s * %lld", N, (long long)H));
+    d->team_scratch(b, "p_", d->team_size);
+    buf_line(b, "const int64_t i_n = i_r / %lld, h = i_r %% %lld;", (long long)H, (long long)H);
+    if (n->nin == 4) buf_line(b, "const int64_t qpos = a3[i_n]; /* the query's position among the keys */");
+    else if (strcmp(N, M) == 0) buf_line(b, "const int64_t qpos = i_n;");
+    else buf_line(b, "const int64_t qpos = i_n + (%s - %s); /* queries are the last %s of %s keys */", M, N, N, M);
+    if (n->iattr[0] && n->nin == 4) buf_line(b, "const int64_t hi = qpos + 1 < %s ? qpos + 1 : %s; /* causal: keys 0..qpos */", M, M);
+    else if (n->iattr[0]) buf_line(b, "const int64_t hi = qpos + 1; /* causal: keys 0..qpos */");
+    else buf_line(b, "const int64_t hi = %s;", M);
+    if (n->iattr[1] > 0)
+        buf_line(b, "const int64_t lo = hi > %d ? hi - %d : 0; /* sliding window of %d keys */", n->iattr[1],
+                 n->iattr[1], n->iattr[1]);
+    else buf_line(b, "const int64_t lo = 0;");
+    buf_line(b, "const int64_t g = h / %lld; /* the KV head of query head h */", (long long)(H / Hkv));
+    buf_line(b, "const int64_t qo = (i_n * %lld + h) * %lld;", (long long)H, (long long)K);
+    const char *dot = arena_printf(&ctx->arena,
+                                   "for (int64_t i = 0; i < %lld; i++) s += ld_%s(a0[qo + i]) * ld_%s(a1[(j * %lld + g) * %lld + i]);",
+                                   (long long)K, ld(q), ld(k), (long long)Hkv, (long long)K);
+    buf_line(b, "float mx = -3.402823466e38f;");
+    buf_open(b, "for (int64_t j = lo + t_; j < hi; j += nt_) {");
+    buf_line(b, "float s = 0;");
+    buf_line(b, "%s", dot);
+    buf_line(b, "s *= %s;", sc);
+    buf_line(b, "if (s > mx) mx = s;");
+    buf_close(b, "}");
+    d->row_reduce(b, "mx", "max");
+    buf_line(b, "float sum = 0, acc = 0;");
+    buf_open(b, "for (int64_t j0 = lo; j0 < hi; j0 += nt_) {");
+    buf_line(b, "const int64_t j = j0 + t_;");
+    buf_line(b, "float p = 0;");
+    buf_open(b, "if (j < hi) {");
+    buf_line(b, "float s = 0;");
+    buf_line(b, "%s", dot);
+    buf_line(b, "s *= %s;", sc);
+    buf_line(b, "p = expf(s - mx);");
+    buf_close(b, "}");
+    buf_line(b, "sum += p;");
+    buf_line(b, "p_[t_] = p;");
+    d->team_sync(b);
+    buf_line(b, "const int64_t je = hi - j0 < nt_ ? hi - j0 : nt_;");
+    buf_line(b, "if (t_ < %lld) for (int64_t jj = 0; jj < je; jj++) acc += p_[jj] * ld_%s(a2[((j0 + jj) * %lld + g) * %lld + t_]);",
+             (long long)V, ld(v), (long long)Hkv, (long long)V);
+    d->team_sync(b);
+    buf_close(b, "}");
+    d->row_reduce(b, "sum", "sum");
+    buf_line(b, "if (t_ < %lld) out[(i_n * %lld + h) * %lld + t_] = sum > 0 ? acc / sum : 0.0f;", (long long)V,
+             (long long)H, (long long)V);
+    d->close_row_team(b);
+}
+
 static void emit_attention(UeajCtx *ctx, Buf *b, const Dialect *d, KernelGeom *kg, const IrNode *n)
 {
     const IrTensor *q = n->in[0], *k = n->in[1], *v = n->in[2];
@@ -140,6 +203,11 @@ static void emit_attention(UeajCtx *ctx, Buf *b, const Dialect *d, KernelGeom *k
     Buf sc;
     buf_init(&sc);
     emit_float_lit(&sc, n->fattr[0], DT_F32);
+    if (d->open_row_team && d->team_scratch && V <= d->team_size) {
+        emit_attention_team(ctx, b, d, kg, n, N, M, H, Hkv, K, V, sc.p);
+        buf_free(&sc);
+        return;
+    }
     /* threads split the queries (a prompt); decoding has one */
     d->split_open(b, kg, 'n', N, NULL);
     buf_open(b, "for (int64_t i_n = lo_n; i_n < hi_n; i_n++) {");

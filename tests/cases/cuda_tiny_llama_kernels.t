@@ -270,43 +270,49 @@ extern "C" __global__ void k8(UeajDims dims, const float *__restrict__ a0, const
  *     from: attention(qr, kc, vc, causal = true, pos = pos)
  *     at models/llama.ue:68:10
  *     a.0 = qr.0:f32, kc.0:f32, vc.0:f32, pos:i32 -> f32
- *     launch: grid (d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 indices, one per thread */
+ *     launch: grid (4*d0, 1, 1), block (256, 1, 1), shared 0 bytes: a block per row of D0 * 4 rows, its threads share the row (block reduction) */
 extern "C" __global__ void k9(UeajDims dims, const float *__restrict__ a0, const float *__restrict__ a1, const float *__restrict__ a2, const int32_t *__restrict__ a3, float *__restrict__ out)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
     const int64_t D2 = dims.d[2]; /* m */
-    const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
-    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0; i_ += stride_) {
-        const int64_t lo_n = i_, hi_n = i_ + 1;
-        for (int64_t i_n = lo_n; i_n < hi_n; i_n++) {
-            const int64_t qpos = a3[i_n]; /* the query's position among the keys */
-            const int64_t hi = qpos + 1 < D1 ? qpos + 1 : D1; /* causal: keys 0..qpos */
-            const int64_t lo = 0;
-            for (int64_t h = 0; h < 4; h++) {
-                const int64_t g = h / 2; /* the KV head of query head h */
-                const int64_t qo = (i_n * 4 + h) * 16;
-                float mx = -3.402823466e38f;
-                for (int64_t j = lo; j < hi; j++) {
-                    float s = 0;
-                    for (int64_t i = 0; i < 16; i++) s += ld_f32(a0[qo + i]) * ld_f32(a1[(j * 2 + g) * 16 + i]);
-                    s *= 0.25f;
-                    if (s > mx) mx = s;
-                }
-                float acc[16];
-                for (int64_t i = 0; i < 16; i++) acc[i] = 0;
-                float sum = 0;
-                for (int64_t j = lo; j < hi; j++) {
-                    float s = 0;
-                    for (int64_t i = 0; i < 16; i++) s += ld_f32(a0[qo + i]) * ld_f32(a1[(j * 2 + g) * 16 + i]);
-                    s *= 0.25f;
-                    const float p = expf(s - mx);
-                    sum += p;
-                    for (int64_t i = 0; i < 16; i++) acc[i] += p * ld_f32(a2[(j * 2 + g) * 16 + i]);
-                }
-                for (int64_t i = 0; i < 16; i++) out[(i_n * 4 + h) * 16 + i] = sum > 0 ? acc[i] / sum : 0.0f;
-            }
+    __shared__ float red_[32]; /* one partial result per warp */
+    const int64_t t_ = threadIdx.x, nt_ = blockDim.x;
+    for (int64_t i_r = blockIdx.x; i_r < D0 * 4; i_r += gridDim.x) {
+        __shared__ float p_[256]; /* shared by the block */
+        const int64_t i_n = i_r / 4, h = i_r % 4;
+        const int64_t qpos = a3[i_n]; /* the query's position among the keys */
+        const int64_t hi = qpos + 1 < D1 ? qpos + 1 : D1; /* causal: keys 0..qpos */
+        const int64_t lo = 0;
+        const int64_t g = h / 2; /* the KV head of query head h */
+        const int64_t qo = (i_n * 4 + h) * 16;
+        float mx = -3.402823466e38f;
+        for (int64_t j = lo + t_; j < hi; j += nt_) {
+            float s = 0;
+            for (int64_t i = 0; i < 16; i++) s += ld_f32(a0[qo + i]) * ld_f32(a1[(j * 2 + g) * 16 + i]);
+            s *= 0.25f;
+            if (s > mx) mx = s;
         }
+        mx = ueaj_block_max(mx, red_);
+        float sum = 0, acc = 0;
+        for (int64_t j0 = lo; j0 < hi; j0 += nt_) {
+            const int64_t j = j0 + t_;
+            float p = 0;
+            if (j < hi) {
+                float s = 0;
+                for (int64_t i = 0; i < 16; i++) s += ld_f32(a0[qo + i]) * ld_f32(a1[(j * 2 + g) * 16 + i]);
+                s *= 0.25f;
+                p = expf(s - mx);
+            }
+            sum += p;
+            p_[t_] = p;
+            __syncthreads();
+            const int64_t je = hi - j0 < nt_ ? hi - j0 : nt_;
+            if (t_ < 16) for (int64_t jj = 0; jj < je; jj++) acc += p_[jj] * ld_f32(a2[((j0 + jj) * 2 + g) * 16 + t_]);
+            __syncthreads();
+        }
+        sum = ueaj_block_sum(sum, red_);
+        if (t_ < 16) out[(i_n * 4 + h) * 16 + t_] = sum > 0 ? acc / sum : 0.0f;
     }
 }
 
@@ -676,43 +682,49 @@ extern "C" __global__ void k26(UeajDims dims, const float *__restrict__ a0, cons
  *     from: attention(qr, kc, vc, causal = true, pos = pos)
  *     at models/llama.ue:68:10
  *     a.1 = qr.1:f32, kc.1:f32, vc.1:f32, pos:i32 -> f32
- *     launch: grid (d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 indices, one per thread */
+ *     launch: grid (4*d0, 1, 1), block (256, 1, 1), shared 0 bytes: a block per row of D0 * 4 rows, its threads share the row (block reduction) */
 extern "C" __global__ void k27(UeajDims dims, const float *__restrict__ a0, const float *__restrict__ a1, const float *__restrict__ a2, const int32_t *__restrict__ a3, float *__restrict__ out)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
     const int64_t D2 = dims.d[2]; /* m */
-    const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
-    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0; i_ += stride_) {
-        const int64_t lo_n = i_, hi_n = i_ + 1;
-        for (int64_t i_n = lo_n; i_n < hi_n; i_n++) {
-            const int64_t qpos = a3[i_n]; /* the query's position among the keys */
-            const int64_t hi = qpos + 1 < D1 ? qpos + 1 : D1; /* causal: keys 0..qpos */
-            const int64_t lo = 0;
-            for (int64_t h = 0; h < 4; h++) {
-                const int64_t g = h / 2; /* the KV head of query head h */
-                const int64_t qo = (i_n * 4 + h) * 16;
-                float mx = -3.402823466e38f;
-                for (int64_t j = lo; j < hi; j++) {
-                    float s = 0;
-                    for (int64_t i = 0; i < 16; i++) s += ld_f32(a0[qo + i]) * ld_f32(a1[(j * 2 + g) * 16 + i]);
-                    s *= 0.25f;
-                    if (s > mx) mx = s;
-                }
-                float acc[16];
-                for (int64_t i = 0; i < 16; i++) acc[i] = 0;
-                float sum = 0;
-                for (int64_t j = lo; j < hi; j++) {
-                    float s = 0;
-                    for (int64_t i = 0; i < 16; i++) s += ld_f32(a0[qo + i]) * ld_f32(a1[(j * 2 + g) * 16 + i]);
-                    s *= 0.25f;
-                    const float p = expf(s - mx);
-                    sum += p;
-                    for (int64_t i = 0; i < 16; i++) acc[i] += p * ld_f32(a2[(j * 2 + g) * 16 + i]);
-                }
-                for (int64_t i = 0; i < 16; i++) out[(i_n * 4 + h) * 16 + i] = sum > 0 ? acc[i] / sum : 0.0f;
-            }
+    __shared__ float red_[32]; /* one partial result per warp */
+    const int64_t t_ = threadIdx.x, nt_ = blockDim.x;
+    for (int64_t i_r = blockIdx.x; i_r < D0 * 4; i_r += gridDim.x) {
+        __shared__ float p_[256]; /* shared by the block */
+        const int64_t i_n = i_r / 4, h = i_r % 4;
+        const int64_t qpos = a3[i_n]; /* the query's position among the keys */
+        const int64_t hi = qpos + 1 < D1 ? qpos + 1 : D1; /* causal: keys 0..qpos */
+        const int64_t lo = 0;
+        const int64_t g = h / 2; /* the KV head of query head h */
+        const int64_t qo = (i_n * 4 + h) * 16;
+        float mx = -3.402823466e38f;
+        for (int64_t j = lo + t_; j < hi; j += nt_) {
+            float s = 0;
+            for (int64_t i = 0; i < 16; i++) s += ld_f32(a0[qo + i]) * ld_f32(a1[(j * 2 + g) * 16 + i]);
+            s *= 0.25f;
+            if (s > mx) mx = s;
         }
+        mx = ueaj_block_max(mx, red_);
+        float sum = 0, acc = 0;
+        for (int64_t j0 = lo; j0 < hi; j0 += nt_) {
+            const int64_t j = j0 + t_;
+            float p = 0;
+            if (j < hi) {
+                float s = 0;
+                for (int64_t i = 0; i < 16; i++) s += ld_f32(a0[qo + i]) * ld_f32(a1[(j * 2 + g) * 16 + i]);
+                s *= 0.25f;
+                p = expf(s - mx);
+            }
+            sum += p;
+            p_[t_] = p;
+            __syncthreads();
+            const int64_t je = hi - j0 < nt_ ? hi - j0 : nt_;
+            if (t_ < 16) for (int64_t jj = 0; jj < je; jj++) acc += p_[jj] * ld_f32(a2[((j0 + jj) * 2 + g) * 16 + t_]);
+            __syncthreads();
+        }
+        sum = ueaj_block_sum(sum, red_);
+        if (t_ < 16) out[(i_n * 4 + h) * 16 + t_] = sum > 0 ? acc / sum : 0.0f;
     }
 }
 
@@ -1075,7 +1087,7 @@ extern "C" __device__ const char ueaj_plan[] =
     "launch k6 d0/256 1 1 256 1 1 0 3 17 1 20\n"
     "launch k7 d0/256 1 1 256 1 1 0 3 20 1 13\n"
     "launch k8 d0/256 1 1 256 1 1 0 3 18 1 14\n"
-    "launch k9 d0/256 1 1 256 1 1 0 5 19 13 14 1 21\n"
+    "launch k9 4*d0 1 1 256 1 1 0 5 19 13 14 1 21\n"
     "launch k10_cast 64*d0/256 1 1 256 1 1 0 2 21 64\n"
     "gemm k10/nhik%2Chikd-%3End a=8 b=64 d=22 ta=n tb=n m=64 n=d0 k=64 lda=64 ldb=64 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
     "launch k11 64*d0/256 1 1 256 1 1 0 3 3 22 23\n"
@@ -1097,7 +1109,7 @@ extern "C" __device__ const char ueaj_plan[] =
     "launch k24 d0/256 1 1 256 1 1 0 3 44 1 47\n"
     "launch k25 d0/256 1 1 256 1 1 0 3 47 1 40\n"
     "launch k26 d0/256 1 1 256 1 1 0 3 45 1 41\n"
-    "launch k27 d0/256 1 1 256 1 1 0 5 46 40 41 1 48\n"
+    "launch k27 4*d0 1 1 256 1 1 0 5 46 40 41 1 48\n"
     "launch k28_cast 64*d0/256 1 1 256 1 1 0 2 48 68\n"
     "gemm k28/nhik%2Chikd-%3End a=35 b=68 d=49 ta=n tb=n m=64 n=d0 k=64 lda=64 ldb=64 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
     "launch k29 64*d0/256 1 1 256 1 1 0 3 30 49 50\n"

@@ -105,7 +105,7 @@ launch k5 d0/256 1 1 256 1 1 0 3 16 1 19
 launch k6 d0/256 1 1 256 1 1 0 3 17 1 20
 launch k7 d0/256 1 1 256 1 1 0 3 20 1 13
 launch k8 d0/256 1 1 256 1 1 0 3 18 1 14
-launch k9 d0/256 1 1 256 1 1 0 5 19 13 14 1 21
+launch k9 4*d0 1 1 256 1 1 0 5 19 13 14 1 21
 launch k10_cast 64*d0/256 1 1 256 1 1 0 2 21 64
 gemm k10/nhik%2Chikd-%3End a=8 b=64 d=22 ta=n tb=n m=64 n=d0 k=64 lda=64 ldb=64 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
 launch k11 64*d0/256 1 1 256 1 1 0 3 3 22 23
@@ -127,7 +127,7 @@ launch k23 d0/256 1 1 256 1 1 0 3 43 1 46
 launch k24 d0/256 1 1 256 1 1 0 3 44 1 47
 launch k25 d0/256 1 1 256 1 1 0 3 47 1 40
 launch k26 d0/256 1 1 256 1 1 0 3 45 1 41
-launch k27 d0/256 1 1 256 1 1 0 5 46 40 41 1 48
+launch k27 4*d0 1 1 256 1 1 0 5 46 40 41 1 48
 launch k28_cast 64*d0/256 1 1 256 1 1 0 2 48 68
 gemm k28/nhik%2Chikd-%3End a=35 b=68 d=49 ta=n tb=n m=64 n=d0 k=64 lda=64 ldb=64 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
 launch k29 64*d0/256 1 1 256 1 1 0 3 30 49 50
