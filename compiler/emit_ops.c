@@ -131,6 +131,21 @@ static void emit_rope(UeajCtx *ctx, Buf *b, const Dialect *d, KernelGeom *kg, co
     d->close_parallel(b, 1);
 }
 
+/* The keys query i_n sees: [lo, hi) (causal, sliding window), from its position qpos. */
+static void attention_keys(Buf *b, const IrNode *n, const char *N, const char *M)
+{
+    if (n->nin == 4) buf_line(b, "const int64_t qpos = a3[i_n]; /* the query's position among the keys */");
+    else if (strcmp(N, M) == 0) buf_line(b, "const int64_t qpos = i_n;");
+    else buf_line(b, "const int64_t qpos = i_n + (%s - %s); /* queries are the last %s of %s keys */", M, N, N, M);
+    if (n->iattr[0] && n->nin == 4) buf_line(b, "const int64_t hi = qpos + 1 < %s ? qpos + 1 : %s; /* causal: keys 0..qpos */", M, M);
+    else if (n->iattr[0]) buf_line(b, "const int64_t hi = qpos + 1; /* causal: keys 0..qpos */");
+    else buf_line(b, "const int64_t hi = %s;", M);
+    if (n->iattr[1] > 0)
+        buf_line(b, "const int64_t lo = hi > %d ? hi - %d : 0; /* sliding window of %d keys */", n->iattr[1],
+                 n->iattr[1], n->iattr[1]);
+    else buf_line(b, "const int64_t lo = 0;");
+}
+
 /* Attention with a team (a CUDA block) per (query, head) row:
  *   1. each thread scores keys lo + t_, lo + t_ + nt_, ...; the team's max;
  *   2. keys in tiles of nt_: each thread weighs its key, p = exp(s - max),
@@ -147,16 +162,7 @@ static void emit_attention_team(UeajCtx *ctx, Buf *b, const Dialect *d, KernelGe
     d->open_row_team(b, kg, arena_printf(&ctx->arena, "%s * %lld", N, (long long)H));
     d->team_scratch(b, "p_", d->team_size);
     buf_line(b, "const int64_t i_n = i_r / %lld, h = i_r %% %lld;", (long long)H, (long long)H);
-    if (n->nin == 4) buf_line(b, "const int64_t qpos = a3[i_n]; /* the query's position among the keys */");
-    else if (strcmp(N, M) == 0) buf_line(b, "const int64_t qpos = i_n;");
-    else buf_line(b, "const int64_t qpos = i_n + (%s - %s); /* queries are the last %s of %s keys */", M, N, N, M);
-    if (n->iattr[0] && n->nin == 4) buf_line(b, "const int64_t hi = qpos + 1 < %s ? qpos + 1 : %s; /* causal: keys 0..qpos */", M, M);
-    else if (n->iattr[0]) buf_line(b, "const int64_t hi = qpos + 1; /* causal: keys 0..qpos */");
-    else buf_line(b, "const int64_t hi = %s;", M);
-    if (n->iattr[1] > 0)
-        buf_line(b, "const int64_t lo = hi > %d ? hi - %d : 0; /* sliding window of %d keys */", n->iattr[1],
-                 n->iattr[1], n->iattr[1]);
-    else buf_line(b, "const int64_t lo = 0;");
+    attention_keys(b, n, N, M);
     buf_line(b, "const int64_t g = h / %lld; /* the KV head of query head h */", (long long)(H / Hkv));
     buf_line(b, "const int64_t qo = (i_n * %lld + h) * %lld;", (long long)H, (long long)K);
     const char *dot = arena_printf(&ctx->arena,
@@ -211,16 +217,7 @@ static void emit_attention(UeajCtx *ctx, Buf *b, const Dialect *d, KernelGeom *k
     /* threads split the queries (a prompt); decoding has one */
     d->split_open(b, kg, 'n', N, NULL);
     buf_open(b, "for (int64_t i_n = lo_n; i_n < hi_n; i_n++) {");
-    if (n->nin == 4) buf_line(b, "const int64_t qpos = a3[i_n]; /* the query's position among the keys */");
-    else if (strcmp(N, M) == 0) buf_line(b, "const int64_t qpos = i_n;");
-    else buf_line(b, "const int64_t qpos = i_n + (%s - %s); /* queries are the last %s of %s keys */", M, N, N, M);
-    if (n->iattr[0] && n->nin == 4) buf_line(b, "const int64_t hi = qpos + 1 < %s ? qpos + 1 : %s; /* causal: keys 0..qpos */", M, M);
-    else if (n->iattr[0]) buf_line(b, "const int64_t hi = qpos + 1; /* causal: keys 0..qpos */");
-    else buf_line(b, "const int64_t hi = %s;", M);
-    if (n->iattr[1] > 0)
-        buf_line(b, "const int64_t lo = hi > %d ? hi - %d : 0; /* sliding window of %d keys */", n->iattr[1],
-                 n->iattr[1], n->iattr[1]);
-    else buf_line(b, "const int64_t lo = 0;");
+    attention_keys(b, n, N, M);
     buf_open(b, "for (int64_t h = 0; h < %lld; h++) {", (long long)H);
     buf_line(b, "const int64_t g = h / %lld; /* the KV head of query head h */", (long long)(H / Hkv));
     buf_line(b, "const int64_t qo = (i_n * %lld + h) * %lld;", (long long)H, (long long)K);
