@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "fsutil.h"
 #include "jit_c.h"
 
 static const char *const CFLAGS[] = {"-O3", "-march=native", "-fopenmp", "-std=c11", "-ffp-contract=off", "-fPIC",
@@ -86,23 +87,6 @@ int jit_cache_dir(const char *dir, char *out, size_t outlen, char *err, size_t e
     return 0;
 }
 
-/* Runs argv with stdout+stderr into log_path (or captured to a string). */
-static int run_cmd(char *const *argv, const char *log_path)
-{
-    pid_t pid = fork();
-    if (pid < 0) return -1;
-    if (pid == 0) {
-        int fd = open(log_path ? log_path : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd >= 0) { dup2(fd, 1); dup2(fd, 2); close(fd); }
-        execvp(argv[0], argv);
-        _exit(127);
-    }
-    int st;
-    while (waitpid(pid, &st, 0) < 0)
-        if (errno != EINTR) return -1;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
-
 static int cc_identity(const char *cc, char *out, size_t outlen)
 {
     char path[] = "/tmp/ueajc-ccver-XXXXXX";
@@ -110,25 +94,13 @@ static int cc_identity(const char *cc, char *out, size_t outlen)
     if (fd < 0) return -1;
     close(fd);
     char *argv[] = {(char *)cc, "-dumpfullversion", "-dumpmachine", NULL};
-    int r = run_cmd(argv, path);
+    int r = fs_run(argv, path);
     FILE *f = fopen(path, "r");
     size_t n = f ? fread(out, 1, outlen - 1, f) : 0;
     if (f) fclose(f);
     out[n] = 0;
     unlink(path);
     return r == 0 ? 0 : -1;
-}
-
-static int write_file_atomic(const char *path, const char *data, size_t n)
-{
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f) return -1;
-    size_t w = fwrite(data, 1, n, f);
-    if (fclose(f) != 0 || w != n) { unlink(tmp); return -1; }
-    if (rename(tmp, path) != 0) { unlink(tmp); return -1; }
-    return 0;
 }
 
 static char *read_small(const char *path)
@@ -156,7 +128,7 @@ static int compile(const char *cc, const char *c_path, const char *so_path, cons
     argv[k++] = (char *)c_path;
     argv[k++] = "-lm";
     argv[k] = NULL;
-    int r = run_cmd(argv, log_path);
+    int r = fs_run(argv, log_path);
     if (r != 0) {
         char *log = read_small(log_path);
         snprintf(err, errlen, "%s: the C compiler (%s) failed on generated code (exit %d)%s%s%s", c_path, cc, r,
@@ -205,7 +177,7 @@ int jit_c_load(const char *source, const char *cache_dir, const char *cc, int ve
         m->cache_hit = 1;
     } else {
         double t0 = now_ms();
-        if (write_file_atomic(c_path, source, strlen(source)) != 0) {
+        if (fs_write_atomic(c_path, source, strlen(source)) != 0) {
             snprintf(err, errlen, "cannot write %s: %s", c_path, strerror(errno));
             return -1;
         }
@@ -245,7 +217,7 @@ int jit_c_compile_to(const char *source, const char *so_path, const char *cc, ch
     char c_path[4200], log_path[4200];
     snprintf(c_path, sizeof c_path, "%s.tmp.%d.c", so_path, (int)getpid());
     snprintf(log_path, sizeof log_path, "%s.tmp.%d.log", so_path, (int)getpid());
-    if (write_file_atomic(c_path, source, strlen(source)) != 0) {
+    if (fs_write_atomic(c_path, source, strlen(source)) != 0) {
         snprintf(err, errlen, "cannot write %s: %s", c_path, strerror(errno));
         return -1;
     }

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "jit_c.h"
+#include "fsutil.h"
 #include "nvrtc.h"
 
 /* The part of nvrtc.h we use (the ABI is plain C: an int result and an
@@ -135,42 +136,6 @@ static double now_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-static char *read_all(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    char *p = NULL;
-    size_t n = 0, cap = 0;
-    for (;;) {
-        if (n + 65536 + 1 > cap) {
-            cap = (n + 65536 + 1) * 2;
-            char *q = realloc(p, cap);
-            if (!q) { free(p); fclose(f); return NULL; }
-            p = q;
-        }
-        size_t r = fread(p + n, 1, 65536, f);
-        n += r;
-        if (r < 65536) break;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) { free(p); return NULL; }
-    p[n] = 0;
-    *len = n;
-    return p;
-}
-
-static int write_atomic(const char *path, const void *data, size_t n)
-{
-    char tmp[4300];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f) return -1;
-    size_t w = fwrite(data, 1, n, f);
-    if (fclose(f) != 0 || w != n || rename(tmp, path) != 0) { unlink(tmp); return -1; }
-    return 0;
-}
-
 /* "sm_90" -> 90 (also "sm_90a"); -1 when malformed. */
 static int arch_number(const char *arch)
 {
@@ -222,8 +187,8 @@ int nvrtc_compile(const char *src, const char *name, const NvrtcOptions *o, Nvrt
         char logp[4300];
         snprintf(logp, sizeof logp, "%s.nvlog", base);
         size_t clen = 0, llen = 0;
-        char *code = read_all(out->cache_path, &clen);
-        char *clog = code ? read_all(logp, &llen) : NULL;
+        char *code = fs_read_all(out->cache_path, &clen);
+        char *clog = code ? fs_read_all(logp, &llen) : NULL;
         if (code && clog && clen > 0) {
             out->code = code;
             out->size = clen;
@@ -273,7 +238,7 @@ int nvrtc_compile(const char *src, const char *name, const NvrtcOptions *o, Nvrt
     if (base[0]) { /* a cache write that fails only costs a recompile next time */
         char logp[4300];
         snprintf(logp, sizeof logp, "%s.nvlog", base);
-        if (write_atomic(logp, out->log, strlen(out->log)) == 0) write_atomic(out->cache_path, out->code, out->size);
+        if (fs_write_atomic(logp, out->log, strlen(out->log)) == 0) fs_write_atomic(out->cache_path, out->code, out->size);
     }
     rc = 0;
 done:
