@@ -51,14 +51,14 @@ static int lib_open(NvrtcLib *L, char *err, size_t errlen)
                                         "/usr/local/cuda/lib64/libnvrtc.so", NULL};
     char first[512] = "";
     if (env && *env) {
-        L->h = dlopen(env, RTLD_NOW | RTLD_LOCAL);
+        L->h = dlopen(env, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
         if (!L->h) {
             snprintf(err, errlen, "cannot load NVRTC from $UEAJ_LIBNVRTC (%s): %s", env, dlerror());
             return -1;
         }
     }
     for (int i = 0; !L->h && names[i]; i++) {
-        L->h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+        L->h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
         if (!L->h && !first[0]) snprintf(first, sizeof first, "%s", dlerror());
     }
     if (!L->h) {
@@ -172,7 +172,7 @@ int nvrtc_compile(const char *src, const char *name, const NvrtcOptions *o, Nvrt
     if (o->ptxas_verbose && !o->ptx) opts[nopt++] = "-Xptxas=-v";
     L.Version(&out->major, &out->minor);
     /* the cache */
-    char base[4200] = "";
+    char base[3840] = ""; /* dir (< 3800) + "/" + 16 hex digits */
     if (!o->no_cache) {
         if (jit_cache_dir(o->cache_dir, dir, sizeof dir, err, errlen) != 0) goto done;
         uint64_t h = 0xcbf29ce484222325ull;
