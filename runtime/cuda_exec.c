@@ -195,8 +195,15 @@ static int harness_open(CudaExec *x, const char *src, const char *name, const ch
     char root[4096], dir[4096];
     if (find_root(root, sizeof root, err, errlen) != 0) return -1;
     if (jit_cache_dir(cache_dir, dir, sizeof dir, err, errlen) != 0) return -1;
+    /* an ueajc built with AddressSanitizer (make check-asan) runs the
+     * generated kernels under ASan and UBSan too: the shared object uses
+     * the runtime the executable carries */
     static const char *const flags[] = {"-std=c++17", "-O1", "-ffp-contract=off", "-DUEAJ_HAVE_STDINT", "-shared", "-fPIC",
-                                        "-fvisibility=hidden", "-fvisibility-inlines-hidden", NULL};
+                                        "-fvisibility=hidden", "-fvisibility-inlines-hidden",
+#if defined(__SANITIZE_ADDRESS__)
+                                        "-fsanitize=address,undefined", "-fno-omit-frame-pointer",
+#endif
+                                        NULL};
     /* the kernels to register: every launched one, once */
     size_t klen = 1;
     for (int i = 0; i < x->plan->nsteps; i++)
