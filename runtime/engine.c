@@ -10,6 +10,13 @@
  * out row-major, so a call with fewer tokens uses a prefix of them.
  *
  * The compilation context (and so the IR) lives as long as the engine.
+ *
+ * EngineOptions.device cuda or harness: the graph is compiled in the CUDA
+ * dialect with no weight packing and run by a CudaExec whose storage is
+ * reserved once at the largest dims; parameters are uploaded once (their
+ * host copies freed), the state (KV cache) lives only on the device, and
+ * each call uploads tokens and pos and downloads the logits rows it asked
+ * for.  auto: cuda_select's choice, its line on stderr.
  */
 #include <errno.h>
 #include <stdio.h>
