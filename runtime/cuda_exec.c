@@ -43,11 +43,13 @@
 #include "nvrtc.h"
 
 #define WORKSPACE_BYTES ((size_t)32 << 20)
+#define GEMM_SLOTS 4   /* cuBLASLt set-ups kept per gemm step (prefill, decode, ... dims) */
 
 typedef int (*ShimLaunchFn)(const char *, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, size_t,
                             void **);
 
 typedef struct GemmCache {
+    int64_t               key[CUDA_PLAN_MAX_DIMS];   /* the run-time dims it was built for */
     GemmDims              g;
     CublasLtGemm          op;
     cublasLtMatmulAlgo_t_ algo;
@@ -63,6 +65,7 @@ struct CudaExec {
     size_t     arena_bytes;
     int64_t    dyn[CUDA_PLAN_MAX_DIMS];
     int        have_dims;
+    int        reserved;               /* cuda_exec_reserve: storage fixed, dyn may shrink per run */
     size_t     param_bytes;
     /* harness */
     void        *so;
@@ -79,7 +82,8 @@ struct CudaExec {
     CublasLt     lt;
     int          lt_open;
     cublasLtHandle_t_ lth;
-    GemmCache   *gemm;                 /* per step */
+    GemmCache   *gemm;                 /* GEMM_SLOTS per step */
+    CUevent      ev0, ev1;             /* cuda_exec_steps' timing */
 };
 
 static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -323,7 +327,7 @@ static int gpu_open(CudaExec *x, const char *src, const char *name, const char *
     nvrtc_output_free(&out);
     if (r) return -1;
     x->fn = calloc((size_t)x->plan->nsteps + 1, sizeof *x->fn);
-    x->gemm = calloc((size_t)x->plan->nsteps + 1, sizeof *x->gemm);
+    x->gemm = calloc((size_t)x->plan->nsteps * GEMM_SLOTS + 1, sizeof *x->gemm);
     if (!x->fn || !x->gemm) return fail(err, errlen, "out of memory");
     int need_lt = 0;
     for (int i = 0; i < x->plan->nsteps; i++) {
@@ -357,7 +361,7 @@ static int gpu_open(CudaExec *x, const char *src, const char *name, const char *
 
 static void gemm_cache_clear(CudaExec *x)
 {
-    for (int i = 0; x->gemm && i < x->plan->nsteps; i++)
+    for (int i = 0; x->gemm && i < x->plan->nsteps * GEMM_SLOTS; i++)
         if (x->gemm[i].built) { cublaslt_gemm_free(&x->lt, &x->gemm[i].op); x->gemm[i].built = 0; }
 }
 
@@ -419,24 +423,47 @@ static void free_storage(CudaExec *x)
 
 /* Sizes every tensor for dyn and (re)allocates the zeroed arena when the
  * dims changed.  *fresh = 1 when the storage is new. */
+static int tensor_bytes(const CudaPlan *p, int i, const int64_t *dyn, size_t *out, char *err, size_t errlen)
+{
+    const CudaPlanTensor *t = &p->tensors[i];
+    DType dt;
+    dtype_of(t->dtype, &dt);
+    int64_t n = 1;
+    for (int a = 0; a < t->rank; a++) {
+        int64_t s = t->shape[a] >= 0 ? t->shape[a] : dyn[-1 - t->shape[a]];
+        if (s < 0 || (s && n > INT64_MAX / 4 / s)) return fail(err, errlen, "tensor %s is too large", t->name);
+        n *= s;
+    }
+    *out = (size_t)n * dtype_size(dt);
+    return 0;
+}
+
+/* Reserved storage: the run's dims must fit every tensor's storage. */
+static int use_reserved(CudaExec *x, const int64_t *dyn, char *err, size_t errlen)
+{
+    const CudaPlan *p = x->plan;
+    for (int i = 0; i < p->ntensors; i++) {
+        size_t b;
+        if (tensor_bytes(p, i, dyn, &b, err, errlen) != 0) return -1;
+        if (b > x->bytes[i])
+            return fail(err, errlen, "tensor %s needs %zu bytes for these run-time dims, %zu were reserved",
+                        p->tensors[i].name, b, x->bytes[i]);
+    }
+    memcpy(x->dyn, dyn, sizeof(int64_t) * (size_t)p->ndims);
+    return 0;
+}
+
 static int ensure_storage(CudaExec *x, const int64_t *dyn, int *fresh, char *err, size_t errlen)
 {
     const CudaPlan *p = x->plan;
     *fresh = 0;
+    if (x->reserved) return use_reserved(x, dyn, err, errlen);
     if (x->have_dims && !memcmp(x->dyn, dyn, sizeof(int64_t) * (size_t)p->ndims)) return 0;
     free_storage(x);
     size_t total = 0, params = 0;
     for (int i = 0; i < p->ntensors; i++) {
         const CudaPlanTensor *t = &p->tensors[i];
-        DType dt;
-        dtype_of(t->dtype, &dt);
-        int64_t n = 1;
-        for (int a = 0; a < t->rank; a++) {
-            int64_t s = t->shape[a] >= 0 ? t->shape[a] : dyn[-1 - t->shape[a]];
-            if (s < 0 || (s && n > INT64_MAX / 4 / s)) return fail(err, errlen, "tensor %s is too large", t->name);
-            n *= s;
-        }
-        x->bytes[i] = (size_t)n * dtype_size(dt);
+        if (tensor_bytes(p, i, dyn, &x->bytes[i], err, errlen) != 0) return -1;
         x->offset[i] = total;
         total += (x->bytes[i] + 255) & ~(size_t)255;
         if (t->kind == 1) params += x->bytes[i];
@@ -510,8 +537,20 @@ static int run_gemm(CudaExec *x, int si, char *err, size_t errlen)
         return gemm_ref(&g, x->host_arena + x->offset[s->a], x->host_arena + x->offset[s->b],
                         x->host_arena + x->offset[s->d], err, errlen);
     }
-    GemmCache *c = &x->gemm[si];
+    /* the set-up for the current dims: a slot built for them, else a free one, else slot 0 again */
+    GemmCache *slots = &x->gemm[(size_t)si * GEMM_SLOTS], *c = NULL;
+    size_t keyb = sizeof(int64_t) * (size_t)x->plan->ndims;
+    for (int k = 0; k < GEMM_SLOTS && !c; k++)
+        if (slots[k].built && !memcmp(slots[k].key, x->dyn, keyb)) c = &slots[k];
+    for (int k = 0; k < GEMM_SLOTS && !c; k++)
+        if (!slots[k].built) c = &slots[k];
+    if (!c) {
+        c = &slots[0];
+        cublaslt_gemm_free(&x->lt, &c->op);
+        c->built = 0;
+    }
     if (!c->built) {
+        memcpy(c->key, x->dyn, keyb);
         if (gemm_prepare(x, si, &c->g, err, errlen) != 0) return -1;
         if (c->g.m == 0 || c->g.n == 0) return 0;
         if (cublaslt_gemm_build(&x->lt, &c->g, &c->op, err, errlen) != 0) return -1;
@@ -622,6 +661,63 @@ int cuda_exec_run(CudaExec *x, void *const *host_bufs, const int64_t *dyn, int u
     return 0;
 }
 
+int cuda_exec_reserve(CudaExec *x, const int64_t *max_dyn, char *err, size_t errlen)
+{
+    int fresh;
+    x->reserved = 0;
+    free_storage(x);
+    if (ensure_storage(x, max_dyn, &fresh, err, errlen) != 0) return -1;
+    x->reserved = 1;
+    return 0;
+}
+
+static int check_copy(const CudaExec *x, int i, size_t bytes, const char *what, char *err, size_t errlen)
+{
+    if (!x->have_dims) return fail(err, errlen, "%s: no storage yet (cuda_exec_reserve or cuda_exec_run first)", what);
+    if (i < 0 || i >= x->plan->ntensors) return fail(err, errlen, "%s: no tensor %d", what, i);
+    if (bytes > x->bytes[i])
+        return fail(err, errlen, "%s: %zu bytes, tensor %s holds %zu", what, bytes, x->plan->tensors[i].name, x->bytes[i]);
+    return 0;
+}
+
+int cuda_exec_upload(CudaExec *x, int i, const void *src, size_t bytes, char *err, size_t errlen)
+{
+    if (check_copy(x, i, bytes, "cuda_exec_upload", err, errlen) != 0) return -1;
+    if (!bytes) return 0;
+    if (!x->gpu) { memcpy(x->host_arena + x->offset[i], src, bytes); return 0; }
+    return cuda_check(x->dev.api.cuMemcpyHtoD(x->arena + x->offset[i], src, bytes), "cuMemcpyHtoD", err, errlen);
+}
+
+int cuda_exec_download(CudaExec *x, int i, void *dst, size_t bytes, char *err, size_t errlen)
+{
+    if (check_copy(x, i, bytes, "cuda_exec_download", err, errlen) != 0) return -1;
+    if (!bytes) return 0;
+    if (!x->gpu) { memcpy(dst, x->host_arena + x->offset[i], bytes); return 0; }
+    return cuda_check(x->dev.api.cuMemcpyDtoH(dst, x->arena + x->offset[i], bytes), "cuMemcpyDtoH", err, errlen);
+}
+
+int cuda_exec_steps(CudaExec *x, const int64_t *dyn, double *ms, char *err, size_t errlen)
+{
+    if (!x->reserved) return fail(err, errlen, "cuda_exec_steps: the storage is not reserved (cuda_exec_reserve)");
+    if (use_reserved(x, dyn, err, errlen) != 0) return -1;
+    if (!x->gpu || !ms) {
+        double h0 = now_ms();
+        if (run_steps(x, err, errlen) != 0 || sync_stream(x, err, errlen) != 0) return -1;
+        if (ms) *ms = now_ms() - h0;
+        return 0;
+    }
+    if (!x->ev0 && (CU(cuEventCreate(&x->ev0, 0), "cuEventCreate") || CU(cuEventCreate(&x->ev1, 0), "cuEventCreate")))
+        return -1;
+    float t = 0;
+    if (CU(cuEventRecord(x->ev0, x->stream), "cuEventRecord")) return -1;
+    if (run_steps(x, err, errlen) != 0) { char e2[64]; sync_stream(x, e2, sizeof e2); return -1; }
+    if (CU(cuEventRecord(x->ev1, x->stream), "cuEventRecord") || CU(cuEventSynchronize(x->ev1), "cuEventSynchronize") ||
+        sync_stream(x, err, errlen) != 0 || CU(cuEventElapsedTime(&t, x->ev0, x->ev1), "cuEventElapsedTime"))
+        return -1;
+    *ms = t;
+    return 0;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double u = *(const double *)a, v = *(const double *)b;
@@ -668,6 +764,8 @@ void cuda_exec_close(CudaExec *x)
         free_storage(x);
         if (x->workspace) x->dev.api.cuMemFree(x->workspace);
         if (x->lth) x->lt.cublasLtDestroy(x->lth);
+        if (x->ev0) x->dev.api.cuEventDestroy(x->ev0);
+        if (x->ev1) x->dev.api.cuEventDestroy(x->ev1);
         if (x->stream) x->dev.api.cuStreamDestroy(x->stream);
         if (x->mod) x->dev.api.cuModuleUnload(x->mod);
     } else if (!x->gpu) {

@@ -61,6 +61,21 @@ int cuda_exec_run(CudaExec *x, void *const *host_bufs, const int64_t *dyn, int u
  * last cuda_exec_run (same dyn), timing each run (CUDA events on the GPU,
  * the monotonic clock in the harness); *median_ms gets the median.  */
 int cuda_exec_time(CudaExec *x, int repeat, double *median_ms, char *err, size_t errlen);
+/* Resident use (the generative engine): the KV cache stays on the device.
+ * cuda_exec_reserve() allocates (zeroed) storage once for the largest
+ * run-time dims; from then on the storage never moves and a run may use
+ * smaller dims, every tensor then using a prefix of its storage (so a dim
+ * that shrinks must be a tensor's leading axis).  cuda_exec_upload/download
+ * copy the first `bytes` of tensor i (plan order) in or out;
+ * cuda_exec_steps() runs the steps with dims dyn and waits for them, with
+ * no copies at all; ms (may be NULL) gets their time (CUDA events on the
+ * GPU, the monotonic clock in the harness) (state stays where the steps left it).  cuda_exec_run
+ * and cuda_exec_time keep working on reserved storage.  0, or -1 with a
+ * message. */
+int cuda_exec_reserve(CudaExec *x, const int64_t *max_dyn, char *err, size_t errlen);
+int cuda_exec_upload(CudaExec *x, int i, const void *src, size_t bytes, char *err, size_t errlen);
+int cuda_exec_download(CudaExec *x, int i, void *dst, size_t bytes, char *err, size_t errlen);
+int cuda_exec_steps(CudaExec *x, const int64_t *dyn, double *ms, char *err, size_t errlen);
 /* Total bytes of the param tensors (for bandwidth figures). */
 size_t cuda_exec_param_bytes(const CudaExec *x);
 /* The device's name ("" for the harness). */

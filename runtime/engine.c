@@ -10,12 +10,21 @@
  * out row-major, so a call with fewer tokens uses a prefix of them.
  *
  * The compilation context (and so the IR) lives as long as the engine.
+ *
+ * EngineOptions.device cuda or harness: the graph is compiled in the CUDA
+ * dialect with no weight packing and run by a CudaExec whose storage is
+ * reserved once at the largest dims; parameters are uploaded once (their
+ * host copies freed), the state (KV cache) lives only on the device, and
+ * each call uploads tokens and pos and downloads the logits rows it asked
+ * for.  auto: cuda_select's choice, its line on stderr.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "cuda_api.h"
+#include "cuda_exec.h"
 #include "dialect.h"
 #include "engine.h"
 #include "init.h"
@@ -37,6 +46,9 @@ struct Engine {
     int64_t     vocab, ctx_len, max_batch;
     size_t      weight_bytes;
     cJSON      *config;
+    CudaExec   *x;                   /* device cuda/harness: the plan's executor (NULL: the C backend) */
+    char        device[16];          /* "cpu", "cuda" or "harness" (auto resolved) */
+    double      device_ms;           /* the executor's time for the steps of every call so far */
 };
 
 static IrTensor *find_tensor(IrGraph *g, const char *name, TenKind k)
@@ -54,8 +66,25 @@ Engine *engine_new(const EngineOptions *o, char *err, size_t errlen)
 {
     Engine *e = calloc(1, sizeof *e);
     if (!e) { snprintf(err, errlen, "out of memory"); return NULL; }
-    e->ctx = ueaj_ctx_new(&o->copt);
-    char *csrc = NULL;
+    const char *dev = o->device && *o->device ? o->device : "cpu";
+    if (!strcmp(dev, "auto")) {
+        CudaDevice d;
+        char why[1024];
+        int b = cuda_select("auto", &d, why, sizeof why);
+        cuda_device_close(&d);
+        fprintf(stderr, "ueajc: --device auto: %s\n", why);
+        dev = b == CUDA_BACKEND_CUDA ? "cuda" : "cpu";
+    } else if (strcmp(dev, "cpu") && strcmp(dev, "cuda") && strcmp(dev, "harness")) {
+        snprintf(err, errlen, "--device %s: unknown device (cpu, cuda, harness or auto)", dev);
+        free(e);
+        return NULL;
+    }
+    snprintf(e->device, sizeof e->device, "%s", dev);
+    const int on_dev = strcmp(dev, "cpu") != 0;
+    UeajOptions copt = o->copt;
+    if (on_dev) copt.no_pack = 1;   /* cuBLASLt reads the weights row-major */
+    e->ctx = ueaj_ctx_new(&copt);
+    char *csrc = NULL, *plan = NULL;
     Checkpoint *ck = NULL;
     if (!e->ctx) goto fail;
     const Source *src = source_new(e->ctx, o->model_name, o->model_src, strlen(o->model_src));
@@ -111,8 +140,43 @@ Engine *engine_new(const EngineOptions *o, char *err, size_t errlen)
     if (e->dim_m >= 0) e->dyn[e->dim_m] = e->max_batch;
     e->vocab = e->logits->shape[1].c;
 
-    csrc = emit_source(e->ctx, g, &dialect_c);
-    if (jit_c_load(csrc, o->copt.cache_dir, o->copt.cc, o->verbose, &e->jm, err, errlen) != 0) goto fail;
+    if (!on_dev) {
+        csrc = emit_source(e->ctx, g, &dialect_c);
+        if (jit_c_load(csrc, o->copt.cache_dir, o->copt.cc, o->verbose, &e->jm, err, errlen) != 0) goto fail;
+    } else {
+        char e2[1800];
+        csrc = emit_source_plan(e->ctx, g, &dialect_cuda, &plan);
+        if (!csrc || !plan) { snprintf(err, errlen, "%s: the CUDA dialect cannot emit this graph", o->model_name); goto fail; }
+        char name[128];
+        snprintf(name, sizeof name, "%s.cu", g->name ? g->name : "model");
+        if (!(e->x = cuda_exec_open(dev, csrc, plan, name, o->copt.cache_dir, e2, sizeof e2))) {
+            snprintf(err, errlen, "--device %s: %s", dev, e2);
+            goto fail;
+        }
+        const CudaPlan *pl = cuda_exec_plan(e->x);
+        if (pl->ntensors < g->tensors.n || pl->ndims != g->ndyn) {
+            snprintf(err, errlen, "the CUDA plan's tensors or dims do not match the graph");
+            goto fail;
+        }
+        for (int i = 0; i < pl->ntensors; i++) {
+            if (i < g->tensors.n && strcmp(pl->tensors[i].name, ((IrTensor *)g->tensors.v[i])->name)) {
+                snprintf(err, errlen, "plan tensor %d is %s, the graph's is %s", i, pl->tensors[i].name,
+                         ((IrTensor *)g->tensors.v[i])->name);
+                goto fail;
+            }
+            for (int a = 1; a < pl->tensors[i].rank; a++) /* the plan's own tensors: a prefix per call too */
+                if (pl->tensors[i].shape[a] == -1 - e->dim_n || (e->dim_m >= 0 && pl->tensors[i].shape[a] == -1 - e->dim_m)) {
+                    snprintf(err, errlen, "%s: plan tensor %s has the token dim on axis %d; it must be the first axis",
+                             o->model_name, pl->tensors[i].name, a);
+                    goto fail;
+                }
+        }
+        if (cuda_exec_reserve(e->x, e->dyn, e2, sizeof e2) != 0) {
+            snprintf(err, errlen, "--device %s: %s", dev, e2);
+            goto fail;
+        }
+        if (o->verbose) fprintf(stderr, "ueajc: %s\n", cuda_exec_describe(e->x));
+    }
     e->threads = o->threads;
     if (o->weights) {   /* a model directory (one file or shards + index) or one .safetensors file */
         CkptError cerr;
@@ -136,6 +200,9 @@ Engine *engine_new(const EngineOptions *o, char *err, size_t errlen)
             cnt *= shp[a];
         }
         size_t bytes = (size_t)(cnt ? cnt : 1) * dtype_size(t->dtype);
+        /* on a device only the inputs, the logits and (until uploaded) the params have host buffers;
+         * the state lives on the device (zeroed by cuda_exec_reserve) */
+        if (on_dev && t->kind != TEN_PARAM && t->kind != TEN_INPUT && t != e->logits) continue;
         e->bufs[i] = calloc(1, bytes); /* state (the KV cache) starts at zero */
         if (!e->bufs[i]) goto oom;
         if (t->kind != TEN_PARAM) continue;
@@ -166,10 +233,20 @@ Engine *engine_new(const EngineOptions *o, char *err, size_t errlen)
             free(v);
         }
         if (ir_pack_buffer(t, &e->bufs[i], cnt) != 0) goto oom;
+        if (on_dev) {   /* uploaded once; the host copy is not needed any more */
+            char e2[1800];
+            if (cuda_exec_upload(e->x, i, e->bufs[i], (size_t)cnt * dtype_size(t->dtype), e2, sizeof e2) != 0) {
+                snprintf(err, errlen, "--device %s: uploading %s: %s", dev, t->name, e2);
+                goto fail;
+            }
+            free(e->bufs[i]);
+            e->bufs[i] = NULL;
+        }
     }
     ckpt_close(ck);
     ueaj_diag_render(e->ctx, stderr); /* warnings, if any */
     free(csrc);
+    free(plan);
     return e;
 oom:
     snprintf(err, errlen, "out of memory allocating the model's buffers (context %lld, batch %lld)",
@@ -178,6 +255,7 @@ fail:
     if (e->ctx) ueaj_diag_render(e->ctx, stderr);
     ckpt_close(ck);
     free(csrc);
+    free(plan);
     engine_free(e);
     return NULL;
 }
@@ -189,6 +267,7 @@ void engine_free(Engine *e)
         for (int i = 0; i < e->g->tensors.n; i++) free(e->bufs[i]);
     free(e->bufs);
     jit_c_close(&e->jm);
+    cuda_exec_close(e->x);
     cJSON_Delete(e->config);
     ueaj_ctx_free(e->ctx);
     free(e);
@@ -199,6 +278,8 @@ int64_t engine_ctx_len(const Engine *e) { return e->ctx_len; }
 size_t engine_weight_bytes(const Engine *e) { return e->weight_bytes; }
 const float *engine_logits(const Engine *e) { return e->bufs[e->logits->id]; }
 int64_t engine_logits_rows(const Engine *e) { return e->rows; }
+const char *engine_device(const Engine *e) { return e->device; }
+double engine_device_ms(const Engine *e) { return e->device_ms; }
 
 int engine_forward(Engine *e, const int32_t *ids, int n, int64_t pos0, int all_logits, char *err, size_t errlen)
 {
@@ -223,6 +304,18 @@ int engine_forward(Engine *e, const int32_t *ids, int n, int64_t pos0, int all_l
     dyn[e->dim_n] = n;
     e->rows = n;
     if (e->dim_m >= 0) e->rows = dyn[e->dim_m] = all_logits ? n : 1;
+    if (e->x) {   /* the inputs up, the steps, the logits rows asked for down; the KV cache stays */
+        double ms = 0;
+        size_t ib = sizeof(int32_t) * (size_t)n;
+        if (cuda_exec_upload(e->x, e->tokens->id, tok, ib, err, errlen) != 0 ||
+            cuda_exec_upload(e->x, e->pos->id, pos, ib, err, errlen) != 0 ||
+            cuda_exec_steps(e->x, dyn, &ms, err, errlen) != 0 ||
+            cuda_exec_download(e->x, e->logits->id, e->bufs[e->logits->id],
+                               sizeof(float) * (size_t)(e->rows * e->vocab), err, errlen) != 0)
+            return -1;
+        e->device_ms += ms;
+        return 0;
+    }
     /* -t: kernels decide per call whether a thread team is worth it (emit.c) */
     if (e->jm.set_threads && e->cur_threads != 1) {
         e->jm.set_threads(e->threads > 0 ? e->threads : (int)sysconf(_SC_NPROCESSORS_ONLN));

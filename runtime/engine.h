@@ -27,6 +27,7 @@ typedef struct EngineOptions {
     int64_t     max_batch;    /* the most tokens one call may pass (prefill) */
     int         threads;      /* 0: all cores */
     int         verbose;
+    const char *device;       /* "cpu" (NULL: the same), "cuda", "harness" or "auto": see engine.c */
     UeajOptions copt;
 } EngineOptions;
 
@@ -47,5 +48,10 @@ int          engine_forward(Engine *e, const int32_t *ids, int n, int64_t pos0, 
                             size_t errlen);
 const float *engine_logits(const Engine *e);
 int64_t      engine_logits_rows(const Engine *e);   /* rows of the last call's logits */
+/* "cpu", "cuda" or "harness": the device the engine runs on (auto resolved). */
+const char  *engine_device(const Engine *e);
+/* The executor's time for the steps of every engine_forward so far, in ms
+ * (CUDA events on the GPU, the monotonic clock in the harness; 0 on the cpu). */
+double       engine_device_ms(const Engine *e);
 
 #endif

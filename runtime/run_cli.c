@@ -32,7 +32,7 @@
 extern const char model_llama_ue[];
 
 typedef struct RunArgs {
-    const char *model, *prompt, *prompt_file, *system, *logits_out, *model_file, *cache_dir, *chat_format;
+    const char *model, *prompt, *prompt_file, *system, *logits_out, *model_file, *cache_dir, *chat_format, *device;
     int n_predict, ctx, threads, chat, ignore_eos, verbose, reps, bench_p, bench_n;
     SamplerConfig sc;
 } RunArgs;
@@ -82,8 +82,10 @@ static void usage(FILE *f, int bench)
 {
     if (bench) {
         fputs("usage: ueajc bench -m DIR|ORG/NAME [-p 512] [-n 128] [-r 3] [-t N] [--model-file FILE.ue]\n"
+              "                   [--device cpu|cuda|harness|auto]\n"
               "prints llama-bench-style pp (prompt processing) and tg (generation) tokens/s and the\n"
-              "weight bandwidth of generation (weight bytes / time per token)\n", f);
+              "weight bandwidth of generation (weight bytes / time per token); with --device cuda the\n"
+              "times are the GPU's (CUDA events around each call's kernels and matmuls)\n", f);
         return;
     }
     fputs("usage: ueajc run -m DIR|ORG/NAME[@REV] [-p PROMPT | -f FILE] [options]\n"
@@ -103,6 +105,8 @@ static void usage(FILE *f, int bench)
           "  --ignore-eos        keep generating after an end-of-sequence token\n"
           "  --logits OUT.npy    write the f32 logits of every prompt position and generated step\n"
           "  --model-file F.ue   the model description (default: the built-in models/llama.ue)\n"
+          "  --device D          cpu (default: the C backend), cuda (the CUDA plan on a GPU), harness\n"
+          "                      (the CUDA plan on the CPU test harness) or auto (cuda when usable)\n"
           "  -v                  report the seed, the compile cache and the backend\n", f);
 }
 
@@ -167,6 +171,14 @@ static int parse_args(int argc, char **argv, RunArgs *a, int bench)
             a->chat = 1;
         }
         else if (!strcmp(f, "--cache-dir")) { NEEDV(); a->cache_dir = v; }
+        else if (!strcmp(f, "--device")) {
+            NEEDV();
+            if (strcmp(v, "cpu") && strcmp(v, "cuda") && strcmp(v, "harness") && strcmp(v, "auto")) {
+                fprintf(stderr, "ueajc: error: --device %s: expected cpu, cuda, harness or auto\n", v);
+                return -1;
+            }
+            a->device = v;
+        }
         else {
             fprintf(stderr, "ueajc: error: unknown option '%s' (see ueajc %s --help)\n", f, bench ? "bench" : "run");
             return -1;
@@ -260,6 +272,7 @@ static int load(const RunArgs *a, Loaded *L, int64_t ctx, int64_t batch, int nee
     eo.ctx_len = ctx;
     eo.max_batch = batch;
     eo.threads = a->threads;
+    eo.device = a->device;
     eo.verbose = a->verbose;
     eo.copt.verify = 1;
     eo.copt.verbose = a->verbose;
@@ -512,17 +525,23 @@ int ueaj_bench_main(int argc, char **argv)
     double *pp = calloc((size_t)a.reps, sizeof(double)), *tg = calloc((size_t)a.reps, sizeof(double));
     if (!ids || !pp || !tg) { free(ids); free(pp); free(tg); unload(&L); return 1; }
     for (int64_t i = 0; i < ctx; i++) ids[i] = (int32_t)((i * 7919 + 13) % V);
+    /* on a GPU the device's time (CUDA events), elsewhere the wall clock */
+    const int dev_time = !strcmp(engine_device(L.eng), "cuda");
+#define CLOCK_S() (dev_time ? engine_device_ms(L.eng) * 1e-3 : now_s())
     /* one warm-up of each */
-    if (engine_forward(L.eng, ids, a.bench_p, 0, 0, err, sizeof err) != 0) goto fail;
+    if (engine_forward(L.eng, ids, a.bench_p, 0, 0, err, sizeof err) != 0 ||
+        engine_forward(L.eng, ids, 1, 0, 0, err, sizeof err) != 0)
+        goto fail;
     for (int rep = 0; rep < a.reps; rep++) {
-        double t0 = now_s();
+        double t0 = CLOCK_S();
         if (engine_forward(L.eng, ids, a.bench_p, 0, 0, err, sizeof err) != 0) goto fail;
-        pp[rep] = a.bench_p / (now_s() - t0);
-        t0 = now_s();
+        pp[rep] = a.bench_p / (CLOCK_S() - t0);
+        t0 = CLOCK_S();
         for (int i = 0; i < a.n_predict; i++)
             if (engine_forward(L.eng, ids + i, 1, i, 0, err, sizeof err) != 0) goto fail;
-        tg[rep] = a.n_predict / (now_s() - t0);
+        tg[rep] = a.n_predict / (CLOCK_S() - t0);
     }
+#undef CLOCK_S
     double m, sd;
     double gb = (double)engine_weight_bytes(L.eng) / 1e9;
     printf("| model | size | threads | test | t/s | weight GB/s |\n|---|---|---|---|---|---|\n");

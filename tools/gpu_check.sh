@@ -12,9 +12,12 @@
 #   2. NVRTC               sh tests/cuda_check.sh build/ueajc  (every kernel, sm_80 + sm_90)
 #   3. harness             sh tests/cuda_exec_check.sh build/ueajc harness  (CPU stand-in, reference)
 #   4. GPU probe           ueajc ... --device cuda on the tiny Llama: the device line, or
-#                          "no usable GPU: REASON" and exit 1 here (steps 5-6 need a GPU)
+#                          "no usable GPU: REASON" and exit 1 here (steps 5-7 need a GPU)
 #   5. cuda vs C backend   sh tests/cuda_exec_check.sh build/ueajc cuda
-#   6. timing              a Llama-3.2-1B-shaped bf16 model (tests/fixtures/cuda/
+#   6. HF parity on GPU    $PYTHON tests/hf_check.py build/ueajc --device cuda: `ueajc run`
+#                          (the engine: params uploaded once, KV cache resident on the
+#                          GPU) on every tiny fixture against HuggingFace's logits
+#   7. timing              a Llama-3.2-1B-shaped bf16 model (tests/fixtures/cuda/
 #                          llama-3.2-1b-config.json, 16 layers), seed-initialised weights,
 #                          context C=1024 fixed, logits for the last token (m=1):
 #                          prefill n=512 (--repeat 5) then decode one token at
@@ -87,6 +90,8 @@ main() {
         return 1
     fi
     step "CUDA plan on the GPU vs the C backend" 60 100 sh tests/cuda_exec_check.sh "$UEAJC" cuda
+    step "HF parity on the GPU (ueajc run --device cuda, tests/hf_check.py)" 45 100 \
+        "$PYTHON" tests/hf_check.py "$UEAJC" --device cuda
     local ids
     ids=$(seq 1 512 | tr '\n' ' ')
     step "timing: Llama-3.2-1B shape, bf16, prefill 512 + decode" 150 3 \

@@ -1,0 +1,90 @@
+#!/bin/sh
+# engine_device_check.sh - `ueajc run` and `ueajc bench` with --device.
+#
+#   sh tests/engine_device_check.sh PATH_TO_UEAJC      (from the project root)
+#
+#  1. HF parity through the CUDA plan on the CPU harness: tests/hf_check.py
+#     --device harness on three tiny fixtures (GQA, MHA, MQA; f32): the same
+#     bounds as on the C backend (max |dlogit| <= 1e-3, every argmax, the
+#     32 greedy ids and the text).
+#  2. Without libcuda (UEAJ_LIBCUDA pointing nowhere): --device cuda fails
+#     with exit status 1 and exactly one line, "ueajc: error: --device cuda:
+#     REASON", REASON being cuda_select's line that --device auto prints
+#     ("ueajc: --device auto: REASON"); --device auto then runs on the CPU
+#     and prints what --device cpu prints.
+#  3. An unknown --device value is a usage error (status 2).
+#  4. `ueajc bench --device harness` prints bench's table.
+#  5. The engine's device path on the fake drivers (BUILD/fakes/modules.so,
+#     cublaslt.so: launches and matmuls do nothing, every event pair reads
+#     1.5 ms; needs NVRTC): `ueajc bench --device cuda` reports device
+#     time (pp8: 8 tokens / 1.5 ms, tg4: 4 calls of 1.5 ms), `ueajc run
+#     --device cuda` runs prefill and decode.  Skipped without fakes/NVRTC.
+set -u
+UEAJC=${1:?usage: engine_device_check.sh PATH_TO_UEAJC}
+M=tests/fixtures/hf/gqa_tied_llama3
+T=$(mktemp -d "${TMPDIR:-/tmp}/engine_device.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+fail=0
+bad() { echo "FAIL $*"; fail=1; }
+
+/usr/bin/python3 tests/hf_check.py "$UEAJC" --device harness \
+    gqa_tied_llama3 legacy_mha_untied_headdim12_llama3 mqa_tied_headdim6_none || fail=1
+
+run() { # DEVICE: ueajc run on $M, stdout/stderr/status into $T/DEVICE.*
+    UEAJ_LIBCUDA=/nonexistent/libcuda.so.1 \
+    "$UEAJC" run -m "$M" -p "The fox" -n 6 --temp 0 --ignore-eos --device "$1" >"$T/$1.out" 2>"$T/$1.err"
+    echo $? >"$T/$1.rc"
+}
+run cpu
+run auto
+{
+    why=$(sed -n 's/^ueajc: --device auto: //p' "$T/auto.err")
+    [ -n "$why" ] || bad "--device auto printed no 'ueajc: --device auto: REASON' line: $(cat "$T/auto.err")"
+    [ "$(cat "$T/auto.rc")" = 0 ] || bad "--device auto exited $(cat "$T/auto.rc"): $(cat "$T/auto.err")"
+    cmp -s "$T/cpu.out" "$T/auto.out" || bad "--device auto printed other text than --device cpu"
+    run cuda
+    [ "$(cat "$T/cuda.rc")" = 1 ] || bad "--device cuda without a GPU exited $(cat "$T/cuda.rc"), want 1"
+    want="ueajc: error: --device cuda: $why"
+    [ "$(cat "$T/cuda.err")" = "$want" ] || bad "--device cuda without a GPU printed
+$(cat "$T/cuda.err")
+  want the one line
+$want"
+    [ -s "$T/cuda.out" ] && bad "--device cuda without a GPU printed on stdout: $(cat "$T/cuda.out")"
+    [ $fail = 0 ] && echo "ok   --device cuda fails with cuda_select's line, --device auto runs on the cpu ($why)"
+}
+
+"$UEAJC" bench -m "$M" --device gpu >"$T/bad.out" 2>"$T/bad.err"
+rc=$?
+[ $rc = 2 ] && grep -q "^ueajc: error: --device gpu: expected cpu, cuda, harness or auto$" "$T/bad.err" \
+    || bad "--device gpu: status $rc, $(cat "$T/bad.err")"
+
+"$UEAJC" bench -m "$M" -p 8 -n 4 -r 1 --device harness >"$T/bench.out" 2>"$T/bench.err" \
+    && grep -q "| pp8 |" "$T/bench.out" && grep -q "| tg4 |" "$T/bench.out" \
+    || bad "ueajc bench --device harness: $(cat "$T/bench.out" "$T/bench.err")"
+[ $fail = 0 ] && echo "ok   --device gpu is a usage error, ueajc bench --device harness prints its table"
+FK=$(dirname "$UEAJC")/fakes
+if [ ! -f "$FK/modules.so" ] || [ ! -f "$FK/cublaslt.so" ]; then
+    echo "skip the engine on fake drivers: no $FK/modules.so (make fakes)"
+elif ! "$UEAJC" --emit=ptxas 'i->i' > /dev/null 2>&1; then
+    echo "skip the engine on fake drivers: NVRTC is not installed"
+else
+    export UEAJ_LIBCUDA="$FK/modules.so" UEAJ_LIBCUBLASLT="$FK/cublaslt.so"
+    "$UEAJC" bench -m "$M" -p 8 -n 4 -r 2 --device cuda -v >"$T/fb.out" 2>"$T/fb.err"
+    rc=$?
+    if [ $rc = 0 ] && grep -q "using CUDA device 0: NVIDIA H200" "$T/fb.err" &&
+       grep -q "| pp8 | 5333.33 ± 0.00 |" "$T/fb.out" && grep -q "| tg4 | 666.67 ± 0.00 |" "$T/fb.out"; then
+        echo "ok   ueajc bench --device cuda on a fake H200: device time ($(grep -o 'pp8 | [0-9.]*' "$T/fb.out"), $(grep -o 'tg4 | [0-9.]*' "$T/fb.out") t/s)"
+    else
+        bad "ueajc bench --device cuda on a fake H200: exit $rc: $(head -c 800 "$T/fb.err" "$T/fb.out")"
+    fi
+    "$UEAJC" run -m "$M" -p "The fox" -n 4 --temp 0 --ignore-eos --device cuda >"$T/fr.out" 2>"$T/fr.err"
+    rc=$?
+    if [ $rc = 0 ] && grep -q "stopped after 4 tokens" "$T/fr.err"; then
+        echo "ok   ueajc run --device cuda on a fake H200: prefill and 3 decode calls"
+    else
+        bad "ueajc run --device cuda on a fake H200: exit $rc: $(head -c 800 "$T/fr.err")"
+    fi
+    unset UEAJ_LIBCUDA UEAJ_LIBCUBLASLT
+fi
+echo "engine_device_check: $([ $fail = 0 ] && echo passed || echo FAILED)"
+exit $fail
