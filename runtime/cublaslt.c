@@ -20,6 +20,7 @@
  * libcublasLt is opened with RTLD_NODELETE for the same reason as libcuda:
  * it keeps driver state and exit handlers that must not be unmapped.
  */
+#include "strbuf.h"
 #include "cublaslt.h"
 
 #include <dlfcn.h>
@@ -27,18 +28,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 const char *cublas_status_name(int status)
 {
@@ -62,8 +51,8 @@ static int check(int st, const char *call, const char *what, char *err, size_t e
 {
     if (st == 0) return 0;
     const char *name = cublas_status_name(st);
-    if (name) return fail(err, errlen, "%s(%s): %s", call, what, name);
-    return fail(err, errlen, "%s(%s): cublasStatus %d", call, what, st);
+    if (name) return str_fail(err, errlen, "%s(%s): %s", call, what, name);
+    return str_fail(err, errlen, "%s(%s): cublasStatus %d", call, what, st);
 }
 
 int cublaslt_open(CublasLt *lt, const char *path, char *err, size_t errlen)
@@ -86,14 +75,14 @@ int cublaslt_open(CublasLt *lt, const char *path, char *err, size_t errlen)
         }
     }
     if (!lt->lib) {
-        fail(err, errlen, "no libcublasLt (dlopen: %s)", e ? e : "failed");
+        str_fail(err, errlen, "no libcublasLt (dlopen: %s)", e ? e : "failed");
         memset(lt, 0, sizeof *lt);
         return -1;
     }
     /* dlsym returns void *; POSIX guarantees it converts to a function pointer */
 #define X(name, params) \
     if (!(*(void **)&lt->name = dlsym(lt->lib, #name))) { \
-        fail(err, errlen, "%s lacks %s", lt->path, #name); \
+        str_fail(err, errlen, "%s lacks %s", lt->path, #name); \
         cublaslt_close(lt); \
         return -1; \
     }
@@ -133,7 +122,7 @@ static int layout(const CublasLt *lt, cublasLtMatrixLayout_t_ *out, const char *
                   int64_t cols, int64_t ld, int64_t batch, int64_t stride, char *err, size_t errlen)
 {
     int type = cublaslt_data_type(t);
-    if (type < 0) return fail(err, errlen, "cublaslt: %s has type %s, which cuBLASLt does not multiply", what, dtype_name(t));
+    if (type < 0) return str_fail(err, errlen, "cublaslt: %s has type %s, which cuBLASLt does not multiply", what, dtype_name(t));
     const char *c = "cublasLtMatrixLayoutCreate";
     if (check(lt->cublasLtMatrixLayoutCreate(out, type, (uint64_t)rows, (uint64_t)cols, ld), c, what, err, errlen))
         return -1;
@@ -150,7 +139,7 @@ int cublaslt_gemm_build(const CublasLt *lt, const GemmDims *g, CublasLtGemm *out
 {
     memset(out, 0, sizeof *out);
     if (g->batch < 1 || g->batch > INT32_MAX || g->m < 0 || g->n < 0 || g->k < 0)
-        return fail(err, errlen, "cublaslt: bad gemm dimensions");
+        return str_fail(err, errlen, "cublaslt: bad gemm dimensions");
     const char *c = "cublasLtMatmulDescCreate";
     if (check(lt->cublasLtMatmulDescCreate(&out->desc, CUBLAS_COMPUTE_32F_, CUDA_R_32F_), c, "f32", err, errlen)) {
         out->desc = NULL;
@@ -186,7 +175,7 @@ int cublaslt_gemm_run(const CublasLt *lt, cublasLtHandle_t_ handle, const Cublas
                         "cublasLtMatmulAlgoGetHeuristic", "1", err, errlen);
     lt->cublasLtMatmulPreferenceDestroy(pref);
     if (rc) return -1;
-    if (returned < 1) return fail(err, errlen, "cuBLASLt has no algorithm for this matmul");
+    if (returned < 1) return str_fail(err, errlen, "cuBLASLt has no algorithm for this matmul");
     float alpha = (float)g->alpha, beta = (float)g->beta;
     return check(lt->cublasLtMatmul(handle, op->desc, &alpha, A, op->a, B, op->b, &beta, D, op->c, D, op->d, &res.algo,
                                     workspace, workspace_bytes, stream),

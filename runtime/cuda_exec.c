@@ -21,6 +21,8 @@
  * Launches whose grid has a zero dimension (say a kernel over n rows with
  * n = 0) are skipped, as CUDA would reject them.
  */
+#include "fsutil.h"
+#include "strbuf.h"
 #include "cuda_exec.h"
 
 #include <errno.h>
@@ -86,16 +88,6 @@ struct CudaExec {
     CUevent      ev0, ev1;             /* cuda_exec_steps' timing */
 };
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
 {
     const unsigned char *b = p;
@@ -108,56 +100,6 @@ static double now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static char *read_all(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 65536, n = 0;
-    char *p = malloc(cap + 1);
-    size_t r;
-    while (p && (r = fread(p + n, 1, cap - n, f)) > 0) {
-        n += r;
-        if (n == cap) {
-            char *q = realloc(p, 2 * cap + 1);
-            if (!q) { free(p); p = NULL; break; }
-            p = q;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (p) p[n] = 0;
-    if (len) *len = n;
-    return p;
-}
-
-static int write_file(const char *path, const char *data, size_t n)
-{
-    char tmp[4500];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f) return -1;
-    size_t w = fwrite(data, 1, n, f);
-    if (fclose(f) != 0 || w != n || rename(tmp, path) != 0) { unlink(tmp); return -1; }
-    return 0;
-}
-
-/* Runs argv with stdout and stderr into log_path; the exit status. */
-static int run_cmd(char *const *argv, const char *log_path)
-{
-    pid_t pid = fork();
-    if (pid < 0) return -1;
-    if (pid == 0) {
-        int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (fd >= 0) { dup2(fd, 1); dup2(fd, 2); close(fd); }
-        execvp(argv[0], argv);
-        _exit(127);
-    }
-    int st;
-    while (waitpid(pid, &st, 0) < 0)
-        if (errno != EINTR) return -1;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
 }
 
 /* ---- the repository root (harness) ------------------------------------ */
@@ -173,7 +115,7 @@ static int find_root(char *out, size_t outlen, char *err, size_t errlen)
 {
     const char *env = getenv("UEAJ_ROOT");
     if (env && *env) {
-        if (!is_root(env)) return fail(err, errlen, "$UEAJ_ROOT=%s has no tests/cuda/cuda_shim.hpp", env);
+        if (!is_root(env)) return str_fail(err, errlen, "$UEAJ_ROOT=%s has no tests/cuda/cuda_shim.hpp", env);
         snprintf(out, outlen, "%s", env);
         return 0;
     }
@@ -188,7 +130,7 @@ static int find_root(char *out, size_t outlen, char *err, size_t errlen)
             if (up > 0 && is_root(exe)) { snprintf(out, outlen, "%s", exe); return 0; }
         }
     }
-    return fail(err, errlen, "the harness needs tests/cuda/cuda_shim.hpp: set $UEAJ_ROOT to the ueajc source tree");
+    return str_fail(err, errlen, "the harness needs tests/cuda/cuda_shim.hpp: set $UEAJ_ROOT to the ueajc source tree");
 }
 
 /* ---- harness: build and load the shared object ------------------------ */
@@ -213,7 +155,7 @@ static int harness_open(CudaExec *x, const char *src, const char *name, const ch
     for (int i = 0; i < x->plan->nsteps; i++)
         if (x->plan->steps[i].kind == CUDA_STEP_LAUNCH) klen += strlen(x->plan->steps[i].name) + 1;
     char *klist = calloc(klen, 1);
-    if (!klist) return fail(err, errlen, "out of memory");
+    if (!klist) return str_fail(err, errlen, "out of memory");
     for (int i = 0; i < x->plan->nsteps; i++) {
         const CudaPlanStep *s = &x->plan->steps[i];
         if (s->kind != CUDA_STEP_LAUNCH) continue;
@@ -226,7 +168,7 @@ static int harness_open(CudaExec *x, const char *src, const char *name, const ch
     snprintf(shim, sizeof shim, "%s/tests/cuda/cuda_shim.hpp", root);
     snprintf(conv, sizeof conv, "%s/tests/cuda/cu2cpu.sh", root);
     size_t shim_len = 0, conv_len = 0;
-    char *shim_text = read_all(shim, &shim_len), *conv_text = read_all(conv, &conv_len);
+    char *shim_text = fs_read_all(shim, &shim_len), *conv_text = fs_read_all(conv, &conv_len);
     uint64_t h = 1469598103934665603ull;
     h = fnv1a(h, src, strlen(src));
     h = fnv1a(h, klist, strlen(klist));
@@ -243,12 +185,12 @@ static int harness_open(CudaExec *x, const char *src, const char *name, const ch
         snprintf(cu, sizeof cu, "%s/harness-%016llx.cu", dir, (unsigned long long)h);
         snprintf(cpu, sizeof cpu, "%s/harness-%016llx.%d.cpu.cu", dir, (unsigned long long)h, (int)getpid());
         snprintf(log, sizeof log, "%s/harness-%016llx.%d.log", dir, (unsigned long long)h, (int)getpid());
-        if (write_file(cu, src, strlen(src)) != 0) { fail(err, errlen, "cannot write %s: %s", cu, strerror(errno)); goto out; }
+        if (fs_write_atomic(cu, src, strlen(src)) != 0) { str_fail(err, errlen, "cannot write %s: %s", cu, strerror(errno)); goto out; }
         /* sh cu2cpu.sh SRC OUT KERNEL... */
         int nk = 0;
         for (char *p = klist; *p; p++) nk += *p == ' ';
         char **argv = calloc((size_t)nk + 8, sizeof *argv);
-        if (!argv) { fail(err, errlen, "out of memory"); goto out; }
+        if (!argv) { str_fail(err, errlen, "out of memory"); goto out; }
         int k = 0;
         argv[k++] = "sh"; argv[k++] = conv; argv[k++] = cu; argv[k++] = cpu;
         for (char *p = klist; *p;) {
@@ -258,11 +200,11 @@ static int harness_open(CudaExec *x, const char *src, const char *name, const ch
             p = sp + 1;
         }
         argv[k] = NULL;
-        int r = run_cmd(argv, log);
+        int r = fs_run(argv, log);
         free(argv);
         if (r != 0) {
-            char *l = read_all(log, NULL);
-            fail(err, errlen, "%s failed (exit %d): %s", conv, r, l ? l : "");
+            char *l = fs_read_all(log, NULL);
+            str_fail(err, errlen, "%s failed (exit %d): %s", conv, r, l ? l : "");
             free(l);
             goto out;
         }
@@ -277,17 +219,17 @@ static int harness_open(CudaExec *x, const char *src, const char *name, const ch
         gv[k++] = "-o"; gv[k++] = tmp_so; gv[k++] = "-pthread";
         gv[k] = NULL;
         double t0 = now_ms();
-        r = run_cmd(gv, log);
+        r = fs_run(gv, log);
         if (r != 0) {
-            char *l = read_all(log, NULL);
+            char *l = fs_read_all(log, NULL);
             if (l && strlen(l) > 4000) l[4000] = 0;
-            fail(err, errlen, "g++ failed on the harness build of %s (exit %d)%s:\n%s", name, r,
+            str_fail(err, errlen, "g++ failed on the harness build of %s (exit %d)%s:\n%s", name, r,
                  r == 127 ? "; is g++ installed?" : "", l ? l : "");
             free(l);
             unlink(tmp_so);
             goto out;
         }
-        if (rename(tmp_so, so) != 0) { fail(err, errlen, "cannot move %s into place: %s", so, strerror(errno)); goto out; }
+        if (rename(tmp_so, so) != 0) { str_fail(err, errlen, "cannot move %s into place: %s", so, strerror(errno)); goto out; }
         unlink(cpu);
         unlink(log);
         snprintf(x->describe, sizeof x->describe, "CUDA-on-CPU harness (%s, built in %.1f s)", so,
@@ -296,9 +238,9 @@ static int harness_open(CudaExec *x, const char *src, const char *name, const ch
         snprintf(x->describe, sizeof x->describe, "CUDA-on-CPU harness (%s, cache hit)", so);
     }
     x->so = dlopen(so, RTLD_NOW | RTLD_LOCAL);
-    if (!x->so) { fail(err, errlen, "dlopen %s: %s", so, dlerror()); goto out; }
+    if (!x->so) { str_fail(err, errlen, "dlopen %s: %s", so, dlerror()); goto out; }
     x->shim_launch = (ShimLaunchFn)dlsym(x->so, "cuda_shim_launch");
-    if (!x->shim_launch) { fail(err, errlen, "%s has no cuda_shim_launch", so); goto out; }
+    if (!x->shim_launch) { str_fail(err, errlen, "%s has no cuda_shim_launch", so); goto out; }
     rc = 0;
 out:
     free(klist);
@@ -313,7 +255,7 @@ static int gpu_open(CudaExec *x, const char *src, const char *name, const char *
                     size_t errlen)
 {
     char why[1024];
-    if (cuda_select("cuda", &x->dev, why, sizeof why) != CUDA_BACKEND_CUDA) return fail(err, errlen, "%s", why);
+    if (cuda_select("cuda", &x->dev, why, sizeof why) != CUDA_BACKEND_CUDA) return str_fail(err, errlen, "%s", why);
     x->dev_open = 1;
     if (cuda_device_open(&x->dev, err, errlen) != 0) return -1;
     char arch[32];
@@ -328,7 +270,7 @@ static int gpu_open(CudaExec *x, const char *src, const char *name, const char *
     if (r) return -1;
     x->fn = calloc((size_t)x->plan->nsteps + 1, sizeof *x->fn);
     x->gemm = calloc((size_t)x->plan->nsteps * GEMM_SLOTS + 1, sizeof *x->gemm);
-    if (!x->fn || !x->gemm) return fail(err, errlen, "out of memory");
+    if (!x->fn || !x->gemm) return str_fail(err, errlen, "out of memory");
     int need_lt = 0;
     for (int i = 0; i < x->plan->nsteps; i++) {
         const CudaPlanStep *s = &x->plan->steps[i];
@@ -353,7 +295,7 @@ static int gpu_open(CudaExec *x, const char *src, const char *name, const char *
         if (rl != 0) return -1;
         x->lt_open = 1;
         int st = x->lt.cublasLtCreate(&x->lth);
-        if (st) return fail(err, errlen, "cublasLtCreate: %s", cublas_status_name(st) ? cublas_status_name(st) : "?");
+        if (st) return str_fail(err, errlen, "cublasLtCreate: %s", cublas_status_name(st) ? cublas_status_name(st) : "?");
         if (CU(cuMemAlloc(&x->workspace, WORKSPACE_BYTES), "cuMemAlloc(cuBLASLt workspace)")) return -1;
     }
     return 0;
@@ -378,19 +320,19 @@ CudaExec *cuda_exec_open(const char *backend, const char *cu_src, const char *pl
     int gpu;
     if (backend && !strcmp(backend, "cuda")) gpu = 1;
     else if (backend && !strcmp(backend, "harness")) gpu = 0;
-    else { fail(err, errlen, "unknown CUDA executor backend '%s' (cuda or harness)", backend ? backend : "(null)"); return NULL; }
+    else { str_fail(err, errlen, "unknown CUDA executor backend '%s' (cuda or harness)", backend ? backend : "(null)"); return NULL; }
     CudaExec *x = calloc(1, sizeof *x);
-    if (!x) { fail(err, errlen, "out of memory"); return NULL; }
+    if (!x) { str_fail(err, errlen, "out of memory"); return NULL; }
     x->gpu = gpu;
     x->plan = cuda_plan_parse(plan_text, strlen(plan_text), name, err, errlen);
     if (!x->plan) goto bad;
     x->bytes = calloc((size_t)x->plan->ntensors + 1, sizeof *x->bytes);
     x->offset = calloc((size_t)x->plan->ntensors + 1, sizeof *x->offset);
-    if (!x->bytes || !x->offset) { fail(err, errlen, "out of memory"); goto bad; }
+    if (!x->bytes || !x->offset) { str_fail(err, errlen, "out of memory"); goto bad; }
     for (int i = 0; i < x->plan->ntensors; i++) {
         DType t;
         if (dtype_of(x->plan->tensors[i].dtype, &t) != 0) {
-            fail(err, errlen, "%s: tensor %s has dtype %s, which the executor does not store", name,
+            str_fail(err, errlen, "%s: tensor %s has dtype %s, which the executor does not store", name,
                  x->plan->tensors[i].name, x->plan->tensors[i].dtype);
             goto bad;
         }
@@ -431,7 +373,7 @@ static int tensor_bytes(const CudaPlan *p, int i, const int64_t *dyn, size_t *ou
     int64_t n = 1;
     for (int a = 0; a < t->rank; a++) {
         int64_t s = t->shape[a] >= 0 ? t->shape[a] : dyn[-1 - t->shape[a]];
-        if (s < 0 || (s && n > INT64_MAX / 4 / s)) return fail(err, errlen, "tensor %s is too large", t->name);
+        if (s < 0 || (s && n > INT64_MAX / 4 / s)) return str_fail(err, errlen, "tensor %s is too large", t->name);
         n *= s;
     }
     *out = (size_t)n * dtype_size(dt);
@@ -446,7 +388,7 @@ static int use_reserved(CudaExec *x, const int64_t *dyn, char *err, size_t errle
         size_t b;
         if (tensor_bytes(p, i, dyn, &b, err, errlen) != 0) return -1;
         if (b > x->bytes[i])
-            return fail(err, errlen, "tensor %s needs %zu bytes for these run-time dims, %zu were reserved",
+            return str_fail(err, errlen, "tensor %s needs %zu bytes for these run-time dims, %zu were reserved",
                         p->tensors[i].name, b, x->bytes[i]);
     }
     memcpy(x->dyn, dyn, sizeof(int64_t) * (size_t)p->ndims);
@@ -475,14 +417,14 @@ static int ensure_storage(CudaExec *x, const int64_t *dyn, int *fresh, char *err
         if (CU(cuMemGetInfo(&free_b, &total_b), "cuMemGetInfo")) return -1;
         size_t need = total + ((size_t)64 << 20);  /* headroom for the context and cuBLASLt */
         if (need > free_b)
-            return fail(err, errlen, "the model needs %.2f GiB (%.2f GiB of parameters, %.2f GiB of activations and "
+            return str_fail(err, errlen, "the model needs %.2f GiB (%.2f GiB of parameters, %.2f GiB of activations and "
                         "caches, 64 MiB of headroom), the device has %.2f GiB free", need / 1073741824.0,
                         params / 1073741824.0, (total - params) / 1073741824.0, free_b / 1073741824.0);
         if (total && CU(cuMemAlloc(&x->arena, total), "cuMemAlloc(tensors)")) return -1;
         if (total && CU(cuMemsetD8(x->arena, 0, total), "cuMemsetD8")) return -1;
     } else {
         x->host_arena = calloc(total ? total : 1, 1);
-        if (!x->host_arena) return fail(err, errlen, "out of memory for %.2f GiB of tensors", total / 1073741824.0);
+        if (!x->host_arena) return str_fail(err, errlen, "out of memory for %.2f GiB of tensors", total / 1073741824.0);
     }
     memcpy(x->dyn, dyn, sizeof(int64_t) * (size_t)p->ndims);
     x->have_dims = 1;
@@ -493,7 +435,7 @@ static int ensure_storage(CudaExec *x, const int64_t *dyn, int *fresh, char *err
 static int copy_in(CudaExec *x, int i, const void *src, char *err, size_t errlen)
 {
     if (!x->bytes[i]) return 0;
-    if (!src) return fail(err, errlen, "no host buffer for %s tensor %s", x->plan->tensors[i].kind == 1 ? "param" : "input",
+    if (!src) return str_fail(err, errlen, "no host buffer for %s tensor %s", x->plan->tensors[i].kind == 1 ? "param" : "input",
                           x->plan->tensors[i].name);
     if (!x->gpu) { memcpy(x->host_arena + x->offset[i], src, x->bytes[i]); return 0; }
     return cuda_check(x->dev.api.cuMemcpyHtoD(x->arena + x->offset[i], src, x->bytes[i]), "cuMemcpyHtoD", err, errlen);
@@ -518,11 +460,11 @@ static int gemm_prepare(CudaExec *x, int si, GemmDims *g, char *err, size_t errl
         DType t;
         dtype_of(x->plan->tensors[idx[q]].dtype, &t);
         if (t != types[q])
-            return fail(err, errlen, "gemm %s: operand %c is %s but tensor %s is %s", s->name, which[q],
+            return str_fail(err, errlen, "gemm %s: operand %c is %s but tensor %s is %s", s->name, which[q],
                         dtype_name(types[q]), x->plan->tensors[idx[q]].name, x->plan->tensors[idx[q]].dtype);
         int64_t span = gemm_span(g, which[q]);
         if (span < 0 || (size_t)span * dtype_size(t) > x->bytes[idx[q]])
-            return fail(err, errlen, "gemm %s: operand %c spans %lld elements, more than tensor %s holds", s->name,
+            return str_fail(err, errlen, "gemm %s: operand %c spans %lld elements, more than tensor %s holds", s->name,
                         which[q], (long long)span, x->plan->tensors[idx[q]].name);
     }
     return 0;
@@ -561,14 +503,14 @@ static int run_gemm(CudaExec *x, int si, char *err, size_t errlen)
         int returned = 0, st;
         uint64_t ws = WORKSPACE_BYTES;
         if ((st = x->lt.cublasLtMatmulPreferenceCreate(&pref)) != 0)
-            return fail(err, errlen, "cublasLtMatmulPreferenceCreate: %d", st);
+            return str_fail(err, errlen, "cublasLtMatmulPreferenceCreate: %d", st);
         st = x->lt.cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES_, &ws, sizeof ws);
         if (!st) st = x->lt.cublasLtMatmulAlgoGetHeuristic(x->lth, c->op.desc, c->op.a, c->op.b, c->op.c, c->op.d, pref,
                                                            1, &res, &returned);
         x->lt.cublasLtMatmulPreferenceDestroy(pref);
-        if (st) return fail(err, errlen, "gemm %s: cublasLtMatmulAlgoGetHeuristic: %s", s->name,
+        if (st) return str_fail(err, errlen, "gemm %s: cublasLtMatmulAlgoGetHeuristic: %s", s->name,
                             cublas_status_name(st) ? cublas_status_name(st) : "?");
-        if (returned < 1) return fail(err, errlen, "gemm %s: cuBLASLt has no algorithm for this matmul", s->name);
+        if (returned < 1) return str_fail(err, errlen, "gemm %s: cuBLASLt has no algorithm for this matmul", s->name);
         c->algo = res.algo;
     }
     if (c->g.m == 0 || c->g.n == 0) return 0;
@@ -578,7 +520,7 @@ static int run_gemm(CudaExec *x, int si, char *err, size_t errlen)
                                   c->op.a, (const void *)(uintptr_t)(x->arena + x->offset[s->b]), c->op.b, &beta, D,
                                   c->op.c, D, c->op.d, &c->algo, (void *)(uintptr_t)x->workspace, WORKSPACE_BYTES,
                                   x->stream);
-    if (st) return fail(err, errlen, "gemm %s: cublasLtMatmul: %s", s->name, cublas_status_name(st) ? cublas_status_name(st) : "?");
+    if (st) return str_fail(err, errlen, "gemm %s: cublasLtMatmul: %s", s->name, cublas_status_name(st) ? cublas_status_name(st) : "?");
     return 0;
 }
 
@@ -593,7 +535,7 @@ static int run_launch(CudaExec *x, int si, char *err, size_t errlen)
     geo[6] = cuda_plan_eval(&s->smem, x->dyn);
     for (int q = 0; q < 7; q++)
         if (geo[q] < 0 || geo[q] > 0x7fffffff)
-            return fail(err, errlen, "launch %s: geometry value %lld out of range", s->name, (long long)geo[q]);
+            return str_fail(err, errlen, "launch %s: geometry value %lld out of range", s->name, (long long)geo[q]);
     if (!geo[0] || !geo[1] || !geo[2]) return 0;
     struct { long long d[8]; } dims;
     memset(&dims, 0, sizeof dims);
@@ -609,7 +551,7 @@ static int run_launch(CudaExec *x, int si, char *err, size_t errlen)
     if (!x->gpu) {
         if (x->shim_launch(s->name, (unsigned)geo[0], (unsigned)geo[1], (unsigned)geo[2], (unsigned)geo[3],
                            (unsigned)geo[4], (unsigned)geo[5], (size_t)geo[6], params) != 0)
-            return fail(err, errlen, "launch %s: the harness refused it (see above)", s->name);
+            return str_fail(err, errlen, "launch %s: the harness refused it (see above)", s->name);
         return 0;
     }
     CUresult r = x->dev.api.cuLaunchKernel(x->fn[si], (unsigned)geo[0], (unsigned)geo[1], (unsigned)geo[2],
@@ -673,10 +615,10 @@ int cuda_exec_reserve(CudaExec *x, const int64_t *max_dyn, char *err, size_t err
 
 static int check_copy(const CudaExec *x, int i, size_t bytes, const char *what, char *err, size_t errlen)
 {
-    if (!x->have_dims) return fail(err, errlen, "%s: no storage yet (cuda_exec_reserve or cuda_exec_run first)", what);
-    if (i < 0 || i >= x->plan->ntensors) return fail(err, errlen, "%s: no tensor %d", what, i);
+    if (!x->have_dims) return str_fail(err, errlen, "%s: no storage yet (cuda_exec_reserve or cuda_exec_run first)", what);
+    if (i < 0 || i >= x->plan->ntensors) return str_fail(err, errlen, "%s: no tensor %d", what, i);
     if (bytes > x->bytes[i])
-        return fail(err, errlen, "%s: %zu bytes, tensor %s holds %zu", what, bytes, x->plan->tensors[i].name, x->bytes[i]);
+        return str_fail(err, errlen, "%s: %zu bytes, tensor %s holds %zu", what, bytes, x->plan->tensors[i].name, x->bytes[i]);
     return 0;
 }
 
@@ -698,7 +640,7 @@ int cuda_exec_download(CudaExec *x, int i, void *dst, size_t bytes, char *err, s
 
 int cuda_exec_steps(CudaExec *x, const int64_t *dyn, double *ms, char *err, size_t errlen)
 {
-    if (!x->reserved) return fail(err, errlen, "cuda_exec_steps: the storage is not reserved (cuda_exec_reserve)");
+    if (!x->reserved) return str_fail(err, errlen, "cuda_exec_steps: the storage is not reserved (cuda_exec_reserve)");
     if (use_reserved(x, dyn, err, errlen) != 0) return -1;
     if (!x->gpu || !ms) {
         double h0 = now_ms();
@@ -726,10 +668,10 @@ static int cmp_double(const void *a, const void *b)
 
 int cuda_exec_time(CudaExec *x, int repeat, double *median_ms, char *err, size_t errlen)
 {
-    if (!x->have_dims) return fail(err, errlen, "cuda_exec_time: no run yet");
+    if (!x->have_dims) return str_fail(err, errlen, "cuda_exec_time: no run yet");
     if (repeat < 1) repeat = 1;
     double *t = calloc((size_t)repeat, sizeof *t);
-    if (!t) return fail(err, errlen, "out of memory");
+    if (!t) return str_fail(err, errlen, "out of memory");
     int rc = -1;
     CUevent e0 = NULL, e1 = NULL;
     if (x->gpu && (CU(cuEventCreate(&e0, 0), "cuEventCreate") || CU(cuEventCreate(&e1, 0), "cuEventCreate"))) goto out;

@@ -17,24 +17,13 @@
  * dimensions below the rows, overlapping output batches, a batch count
  * beyond int32.
  */
+#include "strbuf.h"
 #include "gemm_ref.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 /* rows and columns of operand 'a', 'b' or 'd' as stored (column-major) */
 static void stored(const GemmDims *g, char which, int64_t *rows, int64_t *cols, int64_t *ld, int64_t *stride)
@@ -61,36 +50,36 @@ int gemm_dims(const CudaPlanStep *s, const int64_t *dyn, GemmDims *g, char *err,
 {
     memset(g, 0, sizeof *g);
     const char *term = s->name ? s->name : "?";
-    if (s->kind != CUDA_STEP_GEMM) return fail(err, errlen, "step '%s' is not a gemm", term);
+    if (s->kind != CUDA_STEP_GEMM) return str_fail(err, errlen, "step '%s' is not a gemm", term);
     struct { const char *key; const CudaPlanExpr *e; int64_t *dst; } ex[] = {
         { "m", &s->m, &g->m }, { "n", &s->n, &g->n }, { "k", &s->k, &g->k }, { "lda", &s->lda, &g->lda },
         { "ldb", &s->ldb, &g->ldb }, { "ldd", &s->ldd, &g->ldd }, { "batch", &s->batch, &g->batch },
         { "sa", &s->sa, &g->sa }, { "sb", &s->sb, &g->sb }, { "sd", &s->sd, &g->sd } };
     for (size_t i = 0; i < sizeof ex / sizeof ex[0]; i++)
         if ((*ex[i].dst = cuda_plan_eval(ex[i].e, dyn)) < 0)
-            return fail(err, errlen, "gemm %s: %s overflows (or a run-time dim is negative)", term, ex[i].key);
+            return str_fail(err, errlen, "gemm %s: %s overflows (or a run-time dim is negative)", term, ex[i].key);
     if ((s->ta != 'n' && s->ta != 't') || (s->tb != 'n' && s->tb != 't'))
-        return fail(err, errlen, "gemm %s: transposes must be n or t", term);
+        return str_fail(err, errlen, "gemm %s: transposes must be n or t", term);
     g->ta = s->ta;
     g->tb = s->tb;
     if (!dtype_parse(s->atype, &g->atype) || !dtype_parse(s->btype, &g->btype) || !dtype_parse(s->dtype, &g->dtype))
-        return fail(err, errlen, "gemm %s: unknown type", term);
+        return str_fail(err, errlen, "gemm %s: unknown type", term);
     g->alpha = s->alpha;
     g->beta = s->beta;
     if (g->batch < 1 || g->batch > INT32_MAX)
-        return fail(err, errlen, "gemm %s: batch=%lld (1..2^31-1)", term, (long long)g->batch);
+        return str_fail(err, errlen, "gemm %s: batch=%lld (1..2^31-1)", term, (long long)g->batch);
     static const char ops[3] = { 'a', 'b', 'd' };
     for (int i = 0; i < 3; i++) {
         int64_t rows, cols, ld, stride;
         stored(g, ops[i], &rows, &cols, &ld, &stride);
         if (ld < (rows > 1 ? rows : 1))
-            return fail(err, errlen, "gemm %s: ld%c=%lld is less than the %lld rows of %c", term, ops[i], (long long)ld,
+            return str_fail(err, errlen, "gemm %s: ld%c=%lld is less than the %lld rows of %c", term, ops[i], (long long)ld,
                         (long long)rows, ops[i] - 32);
-        if (gemm_span(g, ops[i]) < 0) return fail(err, errlen, "gemm %s: %c spans more than 2^63 elements", term, ops[i] - 32);
+        if (gemm_span(g, ops[i]) < 0) return str_fail(err, errlen, "gemm %s: %c spans more than 2^63 elements", term, ops[i] - 32);
     }
     int64_t one = g->n ? (g->n - 1) * g->ldd + g->m : 0;   /* no overflow: the span above fits */
     if (g->batch > 1 && g->m && g->n && g->sd < one)
-        return fail(err, errlen, "gemm %s: sd=%lld makes output batches overlap (one spans %lld)", term,
+        return str_fail(err, errlen, "gemm %s: sd=%lld makes output batches overlap (one spans %lld)", term,
                     (long long)g->sd, (long long)one);
     return 0;
 }
@@ -124,22 +113,22 @@ static int supported(DType t) { return t == DT_F32 || t == DT_BF16 || t == DT_F1
 int gemm_ref(const GemmDims *g, const void *A, const void *B, void *D, char *err, size_t errlen)
 {
     if (!supported(g->atype) || !supported(g->btype) || !supported(g->dtype))
-        return fail(err, errlen, "gemm_ref: types %s x %s -> %s are not decoded here", dtype_name(g->atype),
+        return str_fail(err, errlen, "gemm_ref: types %s x %s -> %s are not decoded here", dtype_name(g->atype),
                     dtype_name(g->btype), dtype_name(g->dtype));
     if (g->m < 0 || g->n < 0 || g->k < 0 || g->batch < 1 || gemm_span(g, 'a') < 0 || gemm_span(g, 'b') < 0 ||
         gemm_span(g, 'd') < 0)
-        return fail(err, errlen, "gemm_ref: bad dimensions");
+        return str_fail(err, errlen, "gemm_ref: bad dimensions");
     if (g->m == 0 || g->n == 0) return 0;
     size_t am, bn;
     if (__builtin_mul_overflow((size_t)g->m, (size_t)(g->k ? g->k : 1), &am) ||
         __builtin_mul_overflow((size_t)g->n, (size_t)(g->k ? g->k : 1), &bn) ||
         am > SIZE_MAX / sizeof(float) || bn > SIZE_MAX / sizeof(float))
-        return fail(err, errlen, "gemm_ref: scratch too large");
+        return str_fail(err, errlen, "gemm_ref: scratch too large");
     float *as = malloc(am * sizeof(float)), *bs = malloc(bn * sizeof(float));
     if (!as || !bs) {
         free(as);
         free(bs);
-        return fail(err, errlen, "gemm_ref: out of memory for %zu + %zu scratch floats", am, bn);
+        return str_fail(err, errlen, "gemm_ref: out of memory for %zu + %zu scratch floats", am, bn);
     }
     const float alpha = (float)g->alpha, beta = (float)g->beta;
     for (int64_t b = 0; b < g->batch; b++) {

@@ -22,3 +22,14 @@ void str_add(Str *s, const char *fmt, ...)
         s->cap = cap;
     }
 }
+
+int str_fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}

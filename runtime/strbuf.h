@@ -15,4 +15,8 @@ typedef struct Str { char *p; size_t n, cap; bool oom; } Str;
 /* Appends printf-formatted text; after a failed allocation it does nothing. */
 void str_add(Str *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Writes a printf-formatted message into err (errlen bytes, may be 0) and
+ * returns -1: `return str_fail(err, errlen, "...", ...);`. */
+int str_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 #endif
