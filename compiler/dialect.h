@@ -68,6 +68,9 @@ struct Dialect {
 extern const Dialect dialect_cuda;
 
 void emit_comment_text(Buf *b, const char *s);
+/* The storage type of a dtype in generated code, the same in C and CUDA
+ * (both preludes store bf16/f16 as uint16_t and fp8 as uint8_t). */
+const char *emit_storage_type(DType t);
 const char *emit_size_str(UeajCtx *ctx, IrSize s);               /* "4096" or "D0" */
 const char *emit_numel_str(UeajCtx *ctx, const IrTensor *t, int from, int to); /* product of axes */
 void emit_float_lit(Buf *b, double v, DType acc);                /* "0.5f" */

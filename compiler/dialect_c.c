@@ -7,18 +7,6 @@
 
 extern const char tmpl_c_prelude_h[];
 
-static const char *c_type_name(DType t)
-{
-    switch (t) {
-    case DT_F32: return "float";
-    case DT_F64: return "double";
-    case DT_F16: case DT_BF16: return "uint16_t";
-    case DT_F8E4M3: case DT_F8E5M2: return "uint8_t";
-    case DT_I32: return "int32_t";
-    default: ueaj_unreachable();
-    }
-}
-
 static void c_open_parallel(Buf *b, KernelGeom *kg, const char *letters, const char *const *ext, int n)
 {
     (void)kg;
@@ -62,7 +50,7 @@ const Dialect dialect_c = {
     .streamed = true,
     .library_gemm = false,
     .vla = true,
-    .type_name = c_type_name,
+    .type_name = emit_storage_type,
     .open_parallel = c_open_parallel,
     .close_parallel = c_close_parallel,
     .split_open = c_split_open,

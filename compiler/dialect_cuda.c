@@ -35,18 +35,6 @@ extern const char tmpl_cuda_prelude_cuh[];
 
 #define CUDA_BLOCK 256
 
-static const char *cuda_type_name(DType t)
-{
-    switch (t) {
-    case DT_F32: return "float";
-    case DT_F64: return "double";
-    case DT_F16: case DT_BF16: return "uint16_t";
-    case DT_F8E4M3: case DT_F8E5M2: return "uint8_t";
-    case DT_I32: return "int32_t";
-    default: ueaj_unreachable();
-    }
-}
-
 /* "(D0 * 64)" where a product needs parentheses, else as it is. */
 static void paren(Buf *b, const char *e)
 {
@@ -155,7 +143,7 @@ const Dialect dialect_cuda = {
     .streamed = false,
     .library_gemm = true,
     .vla = false,
-    .type_name = cuda_type_name,
+    .type_name = emit_storage_type,
     .open_parallel = cuda_open_parallel,
     .close_parallel = cuda_close_parallel,
     .split_open = cuda_split_open,

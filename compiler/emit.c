@@ -44,6 +44,18 @@ static void emit_template(Buf *b, const char *t, const char *const *keys, const 
     }
 }
 
+const char *emit_storage_type(DType t)
+{
+    switch (t) {
+    case DT_F32: return "float";
+    case DT_F64: return "double";
+    case DT_F16: case DT_BF16: return "uint16_t";
+    case DT_F8E4M3: case DT_F8E5M2: return "uint8_t";
+    case DT_I32: return "int32_t";
+    default: ueaj_unreachable();
+    }
+}
+
 /* User text inside a comment: printable ASCII only, and never "*" "/". */
 void emit_comment_text(Buf *b, const char *s)
 {
