@@ -17,16 +17,6 @@
 #include "internal.h"
 #include "parser.h"
 
-/* A check of behaviour the compiler gets wrong today (see the note): it is
- * reported on every run as KNOWN FAILURE and not counted, like test_random's
- * KNOWN_BUGS; once the fix lands it says so, and the check should become a
- * plain ck_assert. */
-#define KNOWN_BUG(cond, note)                                                                  \
-    do {                                                                                       \
-        if (!(cond)) fprintf(stderr, "KNOWN FAILURE (compiler bug, not counted: %s)\n", note); \
-        else fprintf(stderr, "note: known bug now fixed, make it a ck_assert: %s\n", note);   \
-    } while (0)
-
 typedef struct Lexed {
     UeajCtx *ctx;
     Parser   P;
@@ -441,9 +431,7 @@ START_TEST(error_limit_stops_lexing)
     /* after DIAG_MAX_ERRORS errors the lexer stops: no more diagnostics,
      * and END at once */
     ck_assert_int_ge(L.ctx->nerrors, DIAG_MAX_ERRORS);
-    KNOWN_BUG(L.ctx->nerrors == DIAG_MAX_ERRORS,
-              "100 errors from one run of 100 bad characters; the lexer should stop at DIAG_MAX_ERRORS: "
-              "lex_raw() 'continue's after each error without checking diag_too_many()");
+    ck_assert_int_eq(L.ctx->nerrors, DIAG_MAX_ERRORS);
     ck_assert_int_eq(n, 2);
     ck_assert_int_eq(t[1].tok, TOK_END);
     ueaj_ctx_free(L.ctx);
