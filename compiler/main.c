@@ -21,6 +21,7 @@
 #include "tokenizer.h"
 #include "model.h"
 #include "cuda_out.h"
+int ueaj_inspect_main(int argc, char **argv); /* runtime/cubin_cli.c */
 
 static void usage(FILE *f)
 {
@@ -31,6 +32,7 @@ static void usage(FILE *f)
           "       ueajc convert MODEL.gguf -o DIR [--dtype f32|bf16|f16] [--force] | --info\n"
           "       ueajc --emit=STAGE (FILE.ue | EXPR) [options]\n"
           "       ueajc FILE.ue -o OUT.c|OUT.so|OUT.cu|OUT.ptx|OUT.cubin [--config config.json]\n"
+          "       ueajc inspect FILE.cubin [--plan]   the architecture and launch plan inside a cubin\n"
           "             [--dim NAME=VALUE]... [--arch sm_XX]\n"
           "       ueajc --help | --version\n"
           "\n"
@@ -152,6 +154,7 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "run")) { free(pos); return ueaj_run_main(argc - 1, argv + 1); }
     if (!strcmp(argv[1], "bench")) { free(pos); return ueaj_bench_main(argc - 1, argv + 1); }
     if (!strcmp(argv[1], "tokenize")) { free(pos); return ueaj_tokenize_main(argc - 1, argv + 1); }
+    if (!strcmp(argv[1], "inspect")) { free(pos); return ueaj_inspect_main(argc - 1, argv + 1); }
     int i = 1;
     int only_pos = 0;
     for (; i < argc; i++) {

@@ -612,6 +612,23 @@ static char *cubin_fail(char *err, size_t errlen, const char *where, const char 
 /* off + n <= size, without overflow */
 static int in_bounds(uint64_t off, uint64_t n, uint64_t size) { return off <= size && n <= size - off; }
 
+int cuda_cubin_arch(const void *elf, size_t size, const char *where, int *sm, char *err, size_t errlen)
+{
+    const unsigned char *b = elf;
+    const char *msg = NULL;
+    if (!b || size < 64) msg = "too short for an ELF64 header";
+    else if (memcmp(b, "\177ELF", 4) != 0) msg = "not an ELF file";
+    else if (b[4] != 2 || b[5] != 1) msg = "not a 64-bit little-endian ELF file";
+    else if (b[7] != 0x41) msg = "an ELF file, but not a CUDA cubin (its OS/ABI byte is not CUDA's 0x41)";
+    else if (rd(b + 0x12, 2) != 190) msg = "an ELF file for another machine than NVIDIA CUDA (e_machine is not 190)";
+    if (msg) {
+        cubin_fail(err, errlen, where, msg);
+        return -1;
+    }
+    *sm = (int)((rd(b + 0x30, 4) >> 8) & 0xff);
+    return 0;
+}
+
 char *cuda_plan_from_cubin(const void *elf, size_t size, const char *where, char *err, size_t errlen)
 {
     const unsigned char *b = elf;

@@ -115,6 +115,10 @@ void      cuda_plan_free(CudaPlan *p);
 int64_t   cuda_plan_eval(const CudaPlanExpr *e, const int64_t *dyn);
 /* Finds the ueaj_plan symbol in a cubin (ELF64) and returns a malloc'd
  * copy of its text, or NULL with a message naming `where`. */
+/* Checks that a file is a CUDA cubin (ELF64, OS/ABI 0x41, machine 190) and
+ * reads the SM architecture it was built for from e_flags (90 for sm_90).
+ * 0, or -1 with a message naming `where`. */
+int       cuda_cubin_arch(const void *elf, size_t size, const char *where, int *sm, char *err, size_t errlen);
 char     *cuda_plan_from_cubin(const void *elf, size_t size, const char *where, char *err, size_t errlen);
 
 #endif

@@ -85,6 +85,15 @@ for m in tiny oneb; do
     # shellcheck disable=SC2086
     if ! "$UEAJC" --color=never $args -o "$T/$m.ptx" --arch sm_80 2> "$T/err"; then bad "$m -o .ptx"; cat "$T/err"; continue; fi
     if grep -q '^\.visible \.entry k0(' "$T/$m.ptx" && grep -q 'ueaj_plan' "$T/$m.ptx" && grep -q '^\.target sm_80' "$T/$m.ptx"; then ok; else bad "$m.ptx: no k0 entry, plan or sm_80 target"; fi
+    # ueajc inspect reads the cubin back: its architecture and the very plan --emit=plan prints
+    # shellcheck disable=SC2086
+    "$UEAJC" --color=never $args --emit=plan > "$T/plan.want"
+    if "$UEAJC" inspect "$T/$m.cubin" > "$T/insp" 2>&1 && grep -q "CUDA cubin for sm_90" "$T/insp" &&
+       "$UEAJC" inspect "$T/$m.cubin" --plan > "$T/plan.have" 2>&1 && cmp -s "$T/plan.want" "$T/plan.have"; then
+        ok
+    else
+        bad "$m.cubin: ueajc inspect does not find sm_90 and the same plan"; head -5 "$T/insp"
+    fi
     # the kernel names the plan launches must all be in the cubin
     # shellcheck disable=SC2086
     "$UEAJC" --color=never $args --emit=plan | awk '$1 == "launch" { print $2 }' | sort -u > "$T/want"

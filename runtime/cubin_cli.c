@@ -1,0 +1,104 @@
+/* cubin_cli.c - `ueajc inspect FILE.cubin [--plan]`: what a cubin made by
+ * `ueajc FILE.ue -o OUT.cubin` holds, read without a GPU.
+ *
+ * It checks the file is a CUDA cubin (cuda_cubin_arch), finds the launch
+ * plan inside (cuda_plan_from_cubin: the ELF symbol `ueaj_plan`), parses it
+ * strictly (cuda_plan_parse: a plan from another ueajc version is refused
+ * by its version line) and prints one summary: the architecture, the run-time
+ * dims, the tensors by kind with their bytes at fixed sizes, and the steps
+ * (kernel launches, cuBLASLt matmuls).  --plan prints the plan text itself.
+ * A corrupted or truncated file gets one message naming the file; nothing
+ * here can crash on bad input (every ELF offset is bounds-checked).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cuda_plan.h"
+#include "fsutil.h"
+
+int ueaj_inspect_main(int argc, char **argv);
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: ueajc inspect FILE.cubin [--plan]\n"
+               "prints the GPU architecture a cubin was built for and the launch plan inside it\n"
+               "(--plan: the plan's text, format in runtime/cuda_plan.h)\n");
+}
+
+int ueaj_inspect_main(int argc, char **argv)
+{
+    const char *path = NULL;
+    int want_plan = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--plan")) want_plan = 1;
+        else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) { usage(stdout); return 0; }
+        else if (argv[i][0] == '-' && argv[i][1]) {
+            fprintf(stderr, "ueajc: error: inspect: unknown option '%s'\n", argv[i]);
+            usage(stderr);
+            return 2;
+        } else if (path) {
+            fprintf(stderr, "ueajc: error: inspect: one file at a time ('%s' and '%s')\n", path, argv[i]);
+            return 2;
+        } else path = argv[i];
+    }
+    if (!path) { usage(stderr); return 2; }
+    size_t n = 0;
+    char *img = fs_read_all(path, &n);
+    if (!img) { fprintf(stderr, "ueajc: error: cannot read %s: %s\n", path, strerror(errno)); return 1; }
+    char err[1024];
+    int sm = 0, status = 1;
+    char *text = NULL;
+    CudaPlan *p = NULL;
+    if (cuda_cubin_arch(img, n, path, &sm, err, sizeof err) != 0) goto fail;
+    text = cuda_plan_from_cubin(img, n, path, err, sizeof err);
+    if (!text) goto fail;
+    char where[1100];
+    snprintf(where, sizeof where, "%s (its ueaj_plan)", path);
+    p = cuda_plan_parse(text, strlen(text), where, err, sizeof err);
+    if (!p) goto fail;
+    if (want_plan) {
+        fputs(text, stdout);
+        status = 0;
+        goto done;
+    }
+    printf("%s: CUDA cubin for sm_%d, %zu bytes; launch plan version 1\n", path, sm, n);
+    printf("run-time dims:");
+    for (int i = 0; i < p->ndims; i++) printf(" %s", p->dim_names[i]);
+    printf("%s\n", p->ndims ? "" : " none");
+    static const char *const kinds[] = {"input", "param", "output", "temp", "state"};
+    for (int k = 0; k < 5; k++) {
+        int cnt = 0, dynamic = 0;
+        double bytes = 0;
+        for (int i = 0; i < p->ntensors; i++) {
+            const CudaPlanTensor *t = &p->tensors[i];
+            if (t->kind != k) continue;
+            cnt++;
+            double e = !strcmp(t->dtype, "f64") ? 8 : !strcmp(t->dtype, "bf16") || !strcmp(t->dtype, "f16") ? 2
+                     : t->dtype[0] == 'f' && t->dtype[1] == '8' ? 1 : 4;
+            for (int a = 0; a < t->rank; a++) {
+                if (t->shape[a] < 0) dynamic = 1;
+                else e *= (double)t->shape[a];
+            }
+            bytes += e;
+        }
+        if (!cnt) continue;
+        printf("%-7s %4d tensor%s, %.3g MB%s\n", kinds[k], cnt, cnt == 1 ? "" : "s", bytes / 1e6,
+               dynamic ? " (times the run-time dims where they appear)" : "");
+    }
+    int nl = 0, ng = 0;
+    for (int i = 0; i < p->nsteps; i++) {
+        if (p->steps[i].kind == CUDA_STEP_LAUNCH) nl++;
+        else ng++;
+    }
+    printf("steps   %4d: %d kernel launches, %d cuBLASLt matmuls\n", p->nsteps, nl, ng);
+    status = 0;
+    goto done;
+fail:
+    fprintf(stderr, "ueajc: error: %s\n", err);
+done:
+    cuda_plan_free(p);
+    free(text);
+    free(img);
+    return status;
+}
