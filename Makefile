@@ -51,8 +51,16 @@ $(BUILD)/check_ueajc: $(TEST_OBJ) $(BUILD)/libueajc.a
 	@echo "  LD     $@"
 	$(Q)$(CC) -o $@ $^ $(CHECK_LIBS) $(LDLIBS_ALL)
 
-# Fake libcuda libraries for tests/test_cuda_api.c (backend selection without a GPU).
-fakes: $(FAKES)
+# Fake libcuda libraries for tests/test_cuda_api.c (backend selection without a GPU),
+# and the nvcc-made cubin of tests/fixtures/cuda/plan.cu for tests/test_cuda_plan.c
+# (built, never committed; without nvcc the test says it skipped).
+NVCC ?= /usr/local/cuda/bin/nvcc
+fakes: $(FAKES) $(BUILD)/fixtures/plan.cubin
+$(BUILD)/fixtures/plan.cubin: tests/fixtures/cuda/plan.cu
+	@mkdir -p $(dir $@)
+	$(Q)if [ -x "$(NVCC)" ] || command -v "$(NVCC)" >/dev/null 2>&1; then \
+	    echo "  NVCC   $@"; "$(NVCC)" -cubin -arch=sm_90 -o $@ $<; \
+	else echo "  (no nvcc at $(NVCC): $@ not made, its test skips)"; fi
 $(BUILD)/fakes/%.so: tests/cuda_fakes/%.c tests/cuda_fakes/fake_driver.h runtime/cuda_api.h
 	@mkdir -p $(dir $@)
 	@echo "  CC     $@"

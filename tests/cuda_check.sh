@@ -126,5 +126,30 @@ for m in tiny oneb; do
     fi
 done
 
+# bad cubins, made here from the tiny model's cubin: each gets one message naming the file
+PY=${PYTHON:-/usr/bin/python3}
+if [ -s "$T/tiny.cubin" ]; then
+    head -c 2000 "$T/tiny.cubin" > "$T/truncated.cubin"
+    "$PY" - "$T" <<'PYEOF'
+import sys
+d = sys.argv[1]
+b = bytearray(open(d + "/tiny.cubin", "rb").read())
+assert b.count(b"ueajc-plan 1") == 1
+open(d + "/plan_v2.cubin", "wb").write(bytes(b).replace(b"ueajc-plan 1", b"ueajc-plan 2"))
+b[7] = 0  # OS/ABI System V: an ELF file, not CUDA's
+open(d + "/not_cuda.cubin", "wb").write(bytes(b))
+PYEOF
+    expect_inspect() { # FILE MESSAGE
+        if "$UEAJC" inspect "$T/$1" > "$T/out" 2> "$T/err"; then bad "inspect $1: accepted"; return; fi
+        if [ "$(cat "$T/err")" = "ueajc: error: $T/$1$2" ]; then ok; else bad "inspect $1: $(cat "$T/err")"; fi
+    }
+    expect_inspect truncated.cubin ": section headers past the end of the file (truncated?)"
+    expect_inspect plan_v2.cubin " (its ueaj_plan):1: plan version '2' (this runtime reads version 1)"
+    expect_inspect not_cuda.cubin ": an ELF file, but not a CUDA cubin (its OS/ABI byte is not CUDA's 0x41)"
+    # shellcheck disable=SC2086
+    if "$UEAJC" --color=never $TINY -o "$T/tiny80.cubin" --arch sm_80 &&
+       "$UEAJC" inspect "$T/tiny80.cubin" 2>&1 | grep -q "CUDA cubin for sm_80,"; then ok; else bad "inspect: an sm_80 cubin"; fi
+fi
+
 echo "cuda: $npass passed, $nfail failed"
 [ $nfail = 0 ]

@@ -1,4 +1,4 @@
-# args: inspect $DIR/cubin_text.cubin
+# args: inspect $DIR/not_a_cubin.txt
 # >>> stderr
-ueajc: error: tests/errors/cubin_text.cubin: too short for an ELF64 header
+ueajc: error: tests/errors/not_a_cubin.txt: too short for an ELF64 header
 # >>> exit 1
