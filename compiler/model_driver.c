@@ -578,12 +578,9 @@ static int model_run_device(UeajCtx *ctx, IrGraph *g, const char *csrc_packed, c
 {
     const char *dev = o->device ? o->device : "cpu";
     if (!strcmp(dev, "auto")) {
-        CudaDevice d;
         char why[1024];
-        int b = cuda_select("auto", &d, why, sizeof why);
-        cuda_device_close(&d);
+        dev = cuda_auto_device(why, sizeof why);
         fprintf(stderr, "ueajc: --device auto: %s\n", why);
-        dev = b == CUDA_BACKEND_CUDA ? "cuda" : "cpu";
     }
     if (!strcmp(dev, "cpu") && !o->compare) return model_run(ctx, g, csrc_packed, NULL, NULL, o, "cpu", NULL);
     if (!strcmp(dev, "cpu")) dev = "harness";

@@ -322,3 +322,11 @@ void cuda_device_close(CudaDevice *d)
     cuda_api_close(&d->api);
     memset(d, 0, sizeof *d);
 }
+
+const char *cuda_auto_device(char *why, size_t whylen)
+{
+    CudaDevice d;
+    int b = cuda_select("auto", &d, why, whylen);
+    cuda_device_close(&d);
+    return b == CUDA_BACKEND_CUDA ? "cuda" : "cpu";
+}

@@ -142,5 +142,8 @@ int  cuda_select(const char *want, CudaDevice *out, char *why, size_t whylen);
 int  cuda_device_open(CudaDevice *d, char *err, size_t errlen);
 /* Releases the context (if retained) and closes the library. */
 void cuda_device_close(CudaDevice *d);
+/* `--device auto`: "cuda" when cuda_select would use a GPU, else "cpu";
+ * why gets cuda_select's one line, which the caller shows. */
+const char *cuda_auto_device(char *why, size_t whylen);
 
 #endif

@@ -68,12 +68,9 @@ Engine *engine_new(const EngineOptions *o, char *err, size_t errlen)
     if (!e) { snprintf(err, errlen, "out of memory"); return NULL; }
     const char *dev = o->device && *o->device ? o->device : "cpu";
     if (!strcmp(dev, "auto")) {
-        CudaDevice d;
         char why[1024];
-        int b = cuda_select("auto", &d, why, sizeof why);
-        cuda_device_close(&d);
+        dev = cuda_auto_device(why, sizeof why);
         fprintf(stderr, "ueajc: --device auto: %s\n", why);
-        dev = b == CUDA_BACKEND_CUDA ? "cuda" : "cpu";
     } else if (strcmp(dev, "cpu") && strcmp(dev, "cuda") && strcmp(dev, "harness")) {
         snprintf(err, errlen, "--device %s: unknown device (cpu, cuda, harness or auto)", dev);
         free(e);
