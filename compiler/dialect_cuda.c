@@ -9,8 +9,9 @@
  * Exceptions: rms_norm and softmax run a block of 256 threads per row that
  * sum (and take the max) with warp shuffles and shared memory
  * (open_row_team; a different summation order, compared with a tolerance);
- * attention recomputes its scores instead of keeping them in a VLA (the
- * same values).
+ * attention runs a block per (query, head) with the keys split over its
+ * threads and each tile's weights in shared memory (team_scratch,
+ * team_sync; also another summation order).
  * Bit-identical results additionally need NVRTC's --fmad=false (no
  * multiply-add contraction; runtime/nvrtc.c passes it) and are limited to
  * what avoids the math library: contractions, casts, + - * /, embedding,
