@@ -195,7 +195,7 @@ def run_ueajc(ueajc, d, a):
     if pr.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({pr.returncode}):\n{pr.stdout}\n{pr.stderr}")
     res = {"wall_s": time.time() - t0, "stdout": pr.stdout}
-    rx = re.compile(r"^\|\s*(.*?)\s*\|\s*([\d.]+) GB\s*\|\s*(\d+)\s*\|\s*(pp|tg)(\d+)\s*\|\s*([\d.]+) ± ([\d.]+)\s*\|\s*([\d.]*)\s*\|")
+    rx = re.compile(r"^\|\s*(.*?)\s*\|\s*([\d.]+) GB\s*\|\s*\w+\s*\|\s*(\d+|-)\s*\|\s*(pp|tg)(\d+)\s*\|\s*([\d.]+) ± ([\d.]+)\s*\|\s*([\d.]*)\s*\|")
     for line in pr.stdout.splitlines():
         m = rx.match(line)
         if m:

@@ -7,6 +7,13 @@
  *                        stack and shared memory of every kernel
  *   -o OUT.cu            the source;  -o OUT.ptx, -o OUT.cubin  through NVRTC
  * Files are written to a temporary name and renamed into place.
+ *
+ * A .ptx or .cubin is self-contained: besides the plan (ueaj_plan) it
+ * carries the CUDA source it was compiled from as the global string
+ * `ueaj_source`, so `ueajc inspect x.cubin --source` shows the kernels
+ * and the CUDA-on-CPU harness can run a cubin's model in CI
+ * (`ueajc run --cubin x.cubin --device harness`).  The string costs the
+ * source's size in device memory (about 100 KiB for a LLaMA).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -128,7 +135,16 @@ int cuda_job(UeajCtx *ctx, IrGraph *g, const char *emit, const char *out_path, c
         NvrtcOptions no = {.arch = arch, .ptx = !stats && has_suffix(out_path, ".ptx"), .ptxas_verbose = 1,
                            .cache_dir = copt->cache_dir};
         NvrtcOutput out;
-        if (nvrtc_compile(src, pname, &no, &out, err, sizeof err) != 0) {
+        Buf full;   /* the source, then the source itself as ueaj_source */
+        buf_init(&full);
+        buf_puts(&full, src);
+        if (!stats) {
+            buf_puts(&full, "\n/* This file's source up to here, carried by the cubin (ueajc inspect --source). */\n");
+            emit_string_global(&full, "ueaj_source", src);
+        }
+        int rc = nvrtc_compile(full.p, pname, &no, &out, err, sizeof err);
+        buf_free(&full);
+        if (rc != 0) {
             fprintf(stderr, "ueajc: error: %s\n", err);
             if (f) { fclose(f); unlink(tmp); }
         } else {

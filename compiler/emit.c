@@ -398,7 +398,36 @@ static void plan_name(Buf *b, const char *s)
     }
 }
 
-static void plan_tensor(Buf *b, const IrTensor *t, int id)
+/* config KEY num|bool|str|absent [VALUE]: the config.json fields the model
+ * file read, with their values (a str VALUE is '=' then the escaped text). */
+static void plan_config(Buf *b, const IrGraph *g)
+{
+    for (int i = 0; i < g->config_reads.n; i++) {
+        const IrConfigRead *c = g->config_reads.v[i];
+        buf_puts(b, "config ");
+        plan_name(b, c->key);
+        switch (c->kind) {
+        case CFG_NUM: buf_printf(b, " num %.17g\n", c->num); break;
+        case CFG_BOOL: buf_printf(b, " bool %s\n", c->num != 0 ? "true" : "false"); break;
+        case CFG_STR: buf_puts(b, " str ="); plan_name(b, c->str); buf_putc(b, '\n'); break;
+        case CFG_ABSENT: buf_puts(b, " absent\n"); break;
+        }
+    }
+}
+
+/* A parameter read only by row lookups (an embedding table): a step reads
+ * a few of its rows, so bandwidth figures leave it out. */
+static bool lookup_only(const IrGraph *g, const IrTensor *t)
+{
+    for (int q = 0; q < g->nodes.n; q++) {
+        const IrNode *nd = g->nodes.v[q];
+        for (int k = 0; k < nd->nin; k++)
+            if (nd->in[k] == t && !(nd->op == OP_EMBED && k == 0)) return false;
+    }
+    return true;
+}
+
+static void plan_tensor(Buf *b, const IrGraph *g, const IrTensor *t, int id)
 {
     buf_printf(b, "tensor %d ", id);
     plan_name(b, t->name);
@@ -417,6 +446,7 @@ static void plan_tensor(Buf *b, const IrTensor *t, int id)
         for (int a = 0; a < t->load_rank; a++) buf_printf(b, " %d", t->has_perm ? t->load_perm[a] : a);
         buf_putc(b, '\n');
     }
+    if (g && t->kind == TEN_PARAM && lookup_only(g, t)) buf_printf(b, "lookup %d\n", id);
 }
 
 void emit_plan_expr(char *out, size_t outlen, const char *const *ext, int n, int div)
@@ -597,7 +627,7 @@ static void emit_gemm(UeajCtx *ctx, Buf *b, const Dialect *d, const IrGraph *g, 
         t->dtype = W->dtype;
         t->name = arena_printf(&ctx->arena, "%s.%s", X->name, dtype_name(W->dtype));
         t->load_name = NULL;
-        plan_tensor(&ps->extra, t, t->id);
+        plan_tensor(&ps->extra, NULL, t, t->id);
         IrNode *c = ARENA_NEW(&ctx->arena, IrNode);
         c->id = n->id;
         c->op = OP_CAST;
@@ -651,8 +681,14 @@ static void emit_plan_string(Buf *b, const char *plan)
 {
     buf_putc(b, '\n');
     buf_line(b, "/* The launch plan (runtime/cuda_plan.h, format 1): the tensors, then the steps in order. */");
-    buf_puts(b, "extern \"C\" __device__ const char ueaj_plan[] =\n");
-    for (const char *p = plan; *p;) {
+    emit_string_global(b, "ueaj_plan", plan);
+}
+
+void emit_string_global(Buf *b, const char *symbol, const char *text)
+{
+    buf_printf(b, "extern \"C\" __device__ const char %s[] =\n", symbol);
+    if (!*text) buf_puts(b, "    \"\"\n");
+    for (const char *p = text; *p;) {
         const char *e = strchr(p, '\n');
         size_t len = e ? (size_t)(e - p) : strlen(p);
         buf_puts(b, "    \"");
@@ -728,7 +764,8 @@ char *emit_source_plan(UeajCtx *ctx, const IrGraph *g, const Dialect *d, char **
         buf_printf(&plan, "dims %d", g->ndyn);
         for (int i = 0; i < g->ndyn; i++) { buf_putc(&plan, ' '); plan_name(&plan, g->dyn_names[i]); }
         buf_putc(&plan, '\n');
-        for (int i = 0; i < g->tensors.n; i++) plan_tensor(&plan, g->tensors.v[i], i);
+        plan_config(&plan, g);
+        for (int i = 0; i < g->tensors.n; i++) plan_tensor(&plan, g, g->tensors.v[i], i);
         buf_puts(&plan, ps.extra.p ? ps.extra.p : "");
         buf_puts(&plan, ps.steps.p ? ps.steps.p : "");
         buf_puts(&plan, "end\n");

@@ -330,6 +330,18 @@ typedef struct IrNode {
     float      *table;       /* ROPE: inverse frequencies [iattr[2]] (arena) */
 } IrNode;
 
+/* A config.json field a model file read while it was lowered (model.c),
+ * with the value it saw: the CUDA plan records them, so that a cubin run
+ * with a checkpoint whose config.json differs is refused, not silently
+ * wrong. */
+typedef enum { CFG_ABSENT, CFG_NUM, CFG_BOOL, CFG_STR } CfgKind;
+typedef struct IrConfigRead {
+    const char *key;         /* "rope_scaling.factor" */
+    CfgKind     kind;
+    double      num;         /* CFG_NUM; CFG_BOOL: 0 or 1 */
+    const char *str;         /* CFG_STR */
+} IrConfigRead;
+
 typedef struct IrGraph {
     PtrVec      tensors;     /* IrTensor *, id = index */
     PtrVec      nodes;       /* IrNode *, in execution order */
@@ -337,6 +349,7 @@ typedef struct IrGraph {
     const char *source_text; /* the ueajsum text, for comments */
     const char *dyn_names[16];
     int         ndyn;
+    PtrVec      config_reads; /* IrConfigRead *, in first-read order, one per key */
 } IrGraph;
 
 IrGraph  *ir_new(UeajCtx *ctx, const char *name);
@@ -383,6 +396,8 @@ char *emit_source(UeajCtx *ctx, const IrGraph *g, const Dialect *d); /* malloc'd
  * text (runtime/cuda_plan.h) in *plan_out (malloc'd; NULL: not wanted). */
 char *emit_source_plan(UeajCtx *ctx, const IrGraph *g, const Dialect *d, char **plan_out);
 const char *emit_skip_prelude(const char *src); /* the part after the fixed prelude (--emit=c-kernels) */
+/* extern "C" __device__ const char SYMBOL[] = "TEXT" (escaped: user text never becomes code). */
+void emit_string_global(Buf *b, const char *symbol, const char *text);
 
 /* ---- the compilation context ------------------------------------------ */
 struct UeajCtx {

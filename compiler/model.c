@@ -86,6 +86,35 @@ static cJSON *config_node(MSema *S, const Ast *x, bool *is_config)
     return cJSON_IsObject(parent) ? cJSON_GetObjectItemCaseSensitive(parent, x->name) : NULL;
 }
 
+/* config.a.b -> "a.b" */
+static void config_key(Buf *b, const Ast *x)
+{
+    if (x->kind != A_FIELD) return;
+    config_key(b, x->a);
+    if (b->len) buf_putc(b, '.');
+    buf_puts(b, x->name);
+}
+
+/* Records the value a config field had (once per key) in g->config_reads. */
+static void note_config_read(MSema *S, const Ast *x, Val v)
+{
+    if (v.k != V_UNDEF && v.k != V_NUM && v.k != V_BOOL && v.k != V_STR) return;
+    Buf k;
+    buf_init(&k);
+    config_key(&k, x);
+    if (!k.p) return;
+    PtrVec *r = &S->g->config_reads;
+    for (int i = 0; i < r->n; i++)
+        if (!strcmp(((IrConfigRead *)r->v[i])->key, k.p)) { buf_free(&k); return; }
+    IrConfigRead *c = ARENA_NEW(&S->ctx->arena, IrConfigRead);
+    c->key = arena_strdup(&S->ctx->arena, k.p);
+    buf_free(&k);
+    c->kind = v.k == V_NUM ? CFG_NUM : v.k == V_BOOL ? CFG_BOOL : v.k == V_STR ? CFG_STR : CFG_ABSENT;
+    c->num = v.num;
+    c->str = v.k == V_STR ? v.str : NULL;
+    vec_push(&S->ctx->arena, r, c);
+}
+
 static bool truthy(MSema *S, Val v, Span sp)
 {
     if (v.k == V_BOOL || v.k == V_NUM) return v.num != 0;
@@ -174,8 +203,10 @@ Val eval(MSema *S, const Ast *x)
             v.undef_why = "no --config given";
             return v;
         }
-        if (!j) { Val v = {0}; v.k = V_UNDEF; v.undef_why = "not in config.json"; return v; }
-        return json_to_val(S, j, x);
+        if (!j) { note_config_read(S, x, (Val){.k = V_UNDEF}); Val v = {0}; v.k = V_UNDEF; v.undef_why = "not in config.json"; return v; }
+        Val v = json_to_val(S, j, x);
+        note_config_read(S, x, v);
+        return v;
     }
     case A_DEFAULT: {
         Val a = eval(S, x->a);

@@ -1,4 +1,4 @@
-/* cubin_cli.c - `ueajc inspect FILE.cubin [--plan]`: what a cubin made by
+/* cubin_cli.c - `ueajc inspect FILE.cubin [--plan|--source]`: what a cubin made by
  * `ueajc FILE.ue -o OUT.cubin` holds, read without a GPU.
  *
  * It checks the file is a CUDA cubin (cuda_cubin_arch), finds the launch
@@ -6,7 +6,9 @@
  * strictly (cuda_plan_parse: a plan from another ueajc version is refused
  * by its version line) and prints one summary: the architecture, the run-time
  * dims, the tensors by kind with their bytes at fixed sizes, and the steps
- * (kernel launches, cuBLASLt matmuls).  --plan prints the plan text itself.
+ * (kernel launches, cuBLASLt matmuls), the config.json fields it was
+ * compiled for, and whether it carries its CUDA source.  --plan prints the
+ * plan text itself, --source the CUDA source (`ueaj_source`).
  * A corrupted or truncated file gets one message naming the file; nothing
  * here can crash on bad input (every ELF offset is bounds-checked).
  */
@@ -21,17 +23,19 @@ int ueaj_inspect_main(int argc, char **argv);
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: ueajc inspect FILE.cubin [--plan]\n"
+    fprintf(f, "usage: ueajc inspect FILE.cubin [--plan | --source]\n"
                "prints the GPU architecture a cubin was built for and the launch plan inside it\n"
-               "(--plan: the plan's text, format in runtime/cuda_plan.h)\n");
+               "(--plan: the plan's text, format in runtime/cuda_plan.h; --source: the CUDA source\n"
+               "the cubin was compiled from, which `ueajc FILE.ue -o OUT.cubin` puts inside it)\n");
 }
 
 int ueaj_inspect_main(int argc, char **argv)
 {
     const char *path = NULL;
-    int want_plan = 0;
+    int want_plan = 0, want_source = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--plan")) want_plan = 1;
+        else if (!strcmp(argv[i], "--source")) want_source = 1;
         else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) { usage(stdout); return 0; }
         else if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "ueajc: error: inspect: unknown option '%s'\n", argv[i]);
@@ -43,6 +47,7 @@ int ueaj_inspect_main(int argc, char **argv)
         } else path = argv[i];
     }
     if (!path) { usage(stderr); return 2; }
+    if (want_plan && want_source) { fprintf(stderr, "ueajc: error: inspect: --plan or --source, not both\n"); return 2; }
     size_t n = 0;
     char *img = fs_read_all(path, &n);
     if (!img) { fprintf(stderr, "ueajc: error: cannot read %s: %s\n", path, strerror(errno)); return 1; }
@@ -59,6 +64,14 @@ int ueaj_inspect_main(int argc, char **argv)
     if (!p) goto fail;
     if (want_plan) {
         fputs(text, stdout);
+        status = 0;
+        goto done;
+    }
+    char *src = cuda_cubin_string(img, n, "ueaj_source", path, err, sizeof err);
+    if (want_source) {
+        if (!src) goto fail;
+        fputs(src, stdout);
+        free(src);
         status = 0;
         goto done;
     }
@@ -92,6 +105,10 @@ int ueaj_inspect_main(int argc, char **argv)
         else ng++;
     }
     printf("steps   %4d: %d kernel launches, %d cuBLASLt matmuls\n", p->nsteps, nl, ng);
+    if (p->nconfig) printf("config  %4d fields of config.json it was compiled for (--plan lists them)\n", p->nconfig);
+    if (src) printf("source  %zu bytes of CUDA C inside (--source prints it)\n", strlen(src));
+    else printf("source  none inside (not written by `ueajc FILE.ue -o OUT.cubin`)\n");
+    free(src);
     status = 0;
     goto done;
 fail:

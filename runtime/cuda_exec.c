@@ -251,8 +251,10 @@ out:
 
 #define CU(call, what) (cuda_check(x->dev.api.call, what, err, errlen) != 0)
 
-static int gpu_open(CudaExec *x, const char *src, const char *name, const char *cache_dir, char *err,
-                    size_t errlen)
+/* src: compiled by NVRTC for the device; or image: a cubin (whose
+ * architecture must be one the device runs) loaded as it is. */
+static int gpu_open(CudaExec *x, const char *src, const void *image, size_t image_size, const char *name,
+                    const char *cache_dir, char *err, size_t errlen)
 {
     char why[1024];
     if (cuda_select("cuda", &x->dev, why, sizeof why) != CUDA_BACKEND_CUDA) return str_fail(err, errlen, "%s", why);
@@ -260,14 +262,31 @@ static int gpu_open(CudaExec *x, const char *src, const char *name, const char *
     if (cuda_device_open(&x->dev, err, errlen) != 0) return -1;
     char arch[32];
     snprintf(arch, sizeof arch, "sm_%d%d", x->dev.cc_major, x->dev.cc_minor);
-    NvrtcOptions no = {.arch = arch, .ptx = 0, .cache_dir = cache_dir};
-    NvrtcOutput out;
-    if (nvrtc_compile(src, name, &no, &out, err, errlen) != 0) return -1;
-    int r = cuda_check(x->dev.api.cuModuleLoadData(&x->mod, out.code), "cuModuleLoadData", err, errlen);
-    snprintf(x->describe, sizeof x->describe, "%s; NVRTC %d.%d %s for %s", why, out.major, out.minor,
-             out.cache_hit ? "cache hit" : "compiled", arch);
-    nvrtc_output_free(&out);
-    if (r) return -1;
+    int r;
+    if (image) {
+        /* SASS runs on its own major version, at the same or a later minor one */
+        int sm = 0;
+        if (cuda_cubin_arch(image, image_size, name, &sm, err, errlen) != 0) return -1;
+        if (sm / 10 != x->dev.cc_major || sm % 10 > x->dev.cc_minor)
+            return str_fail(err, errlen, "%s was built for sm_%d, but CUDA device %d (%s) is %s: make a cubin for it "
+                            "with --arch %s, or run the model file, which NVRTC compiles for the device at load time",
+                            name, sm, x->dev.ordinal, x->dev.name, arch, arch);
+        r = cuda_check(x->dev.api.cuModuleLoadData(&x->mod, image), "cuModuleLoadData", err, errlen);
+        snprintf(x->describe, sizeof x->describe, "%s; %s (sm_%d)", why, name, sm);
+    } else {
+        NvrtcOptions no = {.arch = arch, .ptx = 0, .cache_dir = cache_dir};
+        NvrtcOutput out;
+        if (nvrtc_compile(src, name, &no, &out, err, errlen) != 0) return -1;
+        r = cuda_check(x->dev.api.cuModuleLoadData(&x->mod, out.code), "cuModuleLoadData", err, errlen);
+        snprintf(x->describe, sizeof x->describe, "%s; NVRTC %d.%d %s for %s", why, out.major, out.minor,
+                 out.cache_hit ? "cache hit" : "compiled", arch);
+        nvrtc_output_free(&out);
+    }
+    if (r) {
+        size_t l = strlen(err);
+        snprintf(err + l, errlen - l, " (loading %s)", name);
+        return -1;
+    }
     x->fn = calloc((size_t)x->plan->nsteps + 1, sizeof *x->fn);
     x->gemm = calloc((size_t)x->plan->nsteps * GEMM_SLOTS + 1, sizeof *x->gemm);
     if (!x->fn || !x->gemm) return str_fail(err, errlen, "out of memory");
@@ -314,8 +333,36 @@ static int dtype_of(const char *s, DType *t)
     return dtype_parse(s, t) ? 0 : -1;
 }
 
+static CudaExec *exec_open(const char *backend, const char *cu_src, const void *image, size_t image_size,
+                           const char *plan_text, const char *name, const char *cache_dir, char *err, size_t errlen);
+
 CudaExec *cuda_exec_open(const char *backend, const char *cu_src, const char *plan_text, const char *name,
                          const char *cache_dir, char *err, size_t errlen)
+{
+    return exec_open(backend, cu_src, NULL, 0, plan_text, name, cache_dir, err, errlen);
+}
+
+CudaExec *cuda_exec_open_cubin(const char *backend, const void *cubin, size_t size, const char *path,
+                               const char *cache_dir, char *err, size_t errlen)
+{
+    int sm;
+    if (cuda_cubin_arch(cubin, size, path, &sm, err, errlen) != 0) return NULL;
+    char *plan = cuda_plan_from_cubin(cubin, size, path, err, errlen);
+    if (!plan) return NULL;
+    CudaExec *x = NULL;
+    if (backend && !strcmp(backend, "harness")) {
+        char *src = cuda_cubin_string(cubin, size, "ueaj_source", path, err, errlen);
+        if (src) x = exec_open(backend, src, NULL, 0, plan, path, cache_dir, err, errlen);
+        free(src);
+    } else {
+        x = exec_open(backend, NULL, cubin, size, plan, path, cache_dir, err, errlen);
+    }
+    free(plan);
+    return x;
+}
+
+static CudaExec *exec_open(const char *backend, const char *cu_src, const void *image, size_t image_size,
+                           const char *plan_text, const char *name, const char *cache_dir, char *err, size_t errlen)
 {
     int gpu;
     if (backend && !strcmp(backend, "cuda")) gpu = 1;
@@ -337,7 +384,8 @@ CudaExec *cuda_exec_open(const char *backend, const char *cu_src, const char *pl
             goto bad;
         }
     }
-    if ((gpu ? gpu_open(x, cu_src, name, cache_dir, err, errlen) : harness_open(x, cu_src, name, cache_dir, err, errlen)) != 0)
+    if ((gpu ? gpu_open(x, cu_src, image, image_size, name, cache_dir, err, errlen)
+             : harness_open(x, cu_src, name, cache_dir, err, errlen)) != 0)
         goto bad;
     return x;
 bad:
@@ -395,6 +443,14 @@ static int use_reserved(CudaExec *x, const int64_t *dyn, char *err, size_t errle
     return 0;
 }
 
+/* "3.52 GiB", "69.3 MiB" */
+static const char *mem_str(char *out, size_t bytes)
+{
+    if (bytes >= ((size_t)1 << 30)) snprintf(out, 32, "%.2f GiB", bytes / 1073741824.0);
+    else snprintf(out, 32, "%.1f MiB", bytes / 1048576.0);
+    return out;
+}
+
 static int ensure_storage(CudaExec *x, const int64_t *dyn, int *fresh, char *err, size_t errlen)
 {
     const CudaPlan *p = x->plan;
@@ -416,10 +472,12 @@ static int ensure_storage(CudaExec *x, const int64_t *dyn, int *fresh, char *err
         size_t free_b = 0, total_b = 0;
         if (CU(cuMemGetInfo(&free_b, &total_b), "cuMemGetInfo")) return -1;
         size_t need = total + ((size_t)64 << 20);  /* headroom for the context and cuBLASLt */
-        if (need > free_b)
-            return str_fail(err, errlen, "the model needs %.2f GiB (%.2f GiB of parameters, %.2f GiB of activations and "
-                        "caches, 64 MiB of headroom), the device has %.2f GiB free", need / 1073741824.0,
-                        params / 1073741824.0, (total - params) / 1073741824.0, free_b / 1073741824.0);
+        if (need > free_b) {
+            char a[32], b[32], c[32], d[32];
+            return str_fail(err, errlen, "the model needs %s (%s of parameters, %s of activations and caches, 64 MiB "
+                            "of headroom), the device has %s free", mem_str(a, need), mem_str(b, params),
+                            mem_str(c, total - params), mem_str(d, free_b));
+        }
         if (total && CU(cuMemAlloc(&x->arena, total), "cuMemAlloc(tensors)")) return -1;
         if (total && CU(cuMemsetD8(x->arena, 0, total), "cuMemsetD8")) return -1;
     } else {

@@ -24,7 +24,7 @@
  * Memory: the executor owns every tensor's storage (device or host), sized
  * by the run-time dims of the current run and reallocated when they change
  * (then parameters are uploaded again).  Before a device allocation the
- * free memory is checked: "needs X GiB, the device has Y GiB free".
+ * free memory is checked: "the model needs X GiB (...), the device has Y GiB free".
  *
  * No global state; errors come back as messages, nothing exits.
  */
@@ -45,6 +45,14 @@ typedef struct CudaExec CudaExec;
  * usable GPU). */
 CudaExec *cuda_exec_open(const char *backend, const char *cu_src, const char *plan_text, const char *name,
                          const char *cache_dir, char *err, size_t errlen);
+/* The same from a cubin that `ueajc FILE.ue -o OUT.cubin` wrote (`path`
+ * names it in messages): its plan comes from the cubin's ueaj_plan.
+ * "cuda" loads the cubin itself once its architecture (ELF e_flags) is
+ * checked against the device's: "x.cubin was built for sm_90, but CUDA
+ * device 0 (...) is sm_80: ...".  "harness" runs the CUDA source the cubin
+ * carries (ueaj_source).  cubin is not kept after the call. */
+CudaExec *cuda_exec_open_cubin(const char *backend, const void *cubin, size_t size, const char *path,
+                               const char *cache_dir, char *err, size_t errlen);
 const CudaPlan *cuda_exec_plan(const CudaExec *x);
 /* One line describing the backend: "using CUDA device 0: ..." or
  * "CUDA-on-CPU harness (NAME.so, cache hit)". */

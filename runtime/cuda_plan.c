@@ -341,6 +341,70 @@ static int rec_load(Parser *ps, const Field *f, int nf)
     return 0;
 }
 
+/* lookup IDX: param IDX is read only by row lookups. */
+static int rec_lookup(Parser *ps, const Field *f, int nf)
+{
+    CudaPlan *p = ps->p;
+    int64_t idx;
+    if (nf != 2) return fail(ps, "lookup: expected one field (IDX)");
+    if (field_num(ps, &f[1], 0, INT_MAX, "lookup index", &idx)) return -1;
+    if (idx >= p->ntensors) return fail(ps, "lookup: tensor %lld is not in the table (%d tensors so far)",
+                                        (long long)idx, p->ntensors);
+    CudaPlanTensor *t = &p->tensors[idx];
+    if (t->kind != 1) return fail(ps, "lookup: tensor %lld is a %s, not a param", (long long)idx, kinds[t->kind]);
+    if (t->lookup) return fail(ps, "lookup: tensor %lld is already marked", (long long)idx);
+    t->lookup = 1;
+    return 0;
+}
+
+/* config KEY num N | bool true|false | str =TEXT | absent */
+static int rec_config(Parser *ps, const Field *f, int nf)
+{
+    char qbuf[200];
+    CudaPlan *p = ps->p;
+    if (p->ntensors || p->nsteps) return fail(ps, "config lines must come before tensors and steps");
+    if (nf < 3) return fail(ps, "config: too few fields (KEY KIND [VALUE])");
+    static const char *const ckinds[] = { "absent", "num", "bool", "str" };
+    int k = pick(&f[2], ckinds, 4);
+    if (k < 0) return fail(ps, "config: unknown kind '%s' (num bool str absent)", Q(&f[2]));
+    if (nf != (k == 0 ? 3 : 4)) return fail(ps, "config: a%s %s value takes %s", k == 0 ? "n" : "", ckinds[k],
+                                           k == 0 ? "no field after the kind" : "one field after the kind");
+    CudaPlanConfig c = { .kind = k };
+    if (k == 1) {
+        char buf[64], *end;
+        if (f[3].n == 0 || f[3].n >= sizeof buf) return fail(ps, "config: bad number '%s'", Q(&f[3]));
+        memcpy(buf, f[3].s, f[3].n);
+        buf[f[3].n] = 0;
+        errno = 0;
+        c.num = strtod(buf, &end);
+        if (*end || errno || !isfinite(c.num) || isspace((unsigned char)buf[0]))
+            return fail(ps, "config: bad number '%s'", Q(&f[3]));
+    } else if (k == 2) {
+        if (is(&f[3], "true")) c.num = 1;
+        else if (!is(&f[3], "false")) return fail(ps, "config: bool '%s' (true or false)", Q(&f[3]));
+    } else if (k == 3) {
+        if (f[3].n == 0 || f[3].s[0] != '=') return fail(ps, "config: a str value starts with '=', got '%s'", Q(&f[3]));
+        if (f[3].n == 1) {
+            if (!(c.str = calloc(1, 1))) return fail(ps, "out of memory");
+        } else {
+            Field v = { f[3].s + 1, f[3].n - 1 };
+            if (!(c.str = name_field(ps, &v, "config value"))) return -1;
+        }
+    }
+    if (!(c.key = name_field(ps, &f[1], "config key"))) { free(c.str); return -1; }
+    for (int i = 0; i < p->nconfig; i++)
+        if (!strcmp(p->config[i].key, c.key)) {
+            free(c.key);
+            free(c.str);
+            return fail(ps, "config key '%s' appears twice", Q(&f[1]));
+        }
+    CudaPlanConfig *nc = realloc(p->config, sizeof *nc * (size_t)(p->nconfig + 1));
+    if (!nc) { free(c.key); free(c.str); return fail(ps, "out of memory"); }
+    p->config = nc;
+    p->config[p->nconfig++] = c;
+    return 0;
+}
+
 static CudaPlanStep *new_step(Parser *ps, CudaStepKind kind)
 {
     CudaPlan *p = ps->p;
@@ -534,6 +598,8 @@ void cuda_plan_free(CudaPlan *p)
     for (int i = 0; i < p->ndims; i++) free(p->dim_names[i]);
     for (int i = 0; i < p->ntensors; i++) { free(p->tensors[i].name); free(p->tensors[i].load); }
     for (int i = 0; i < p->nsteps; i++) free(p->steps[i].name);
+    for (int i = 0; i < p->nconfig; i++) { free(p->config[i].key); free(p->config[i].str); }
+    free(p->config);
     free(p->tensors);
     free(p->steps);
     free(p);
@@ -581,6 +647,8 @@ CudaPlan *cuda_plan_parse(const char *text, size_t len, const char *where, char 
         if (is(&f[0], "dims")) rc = rec_dims(&ps, f, nf);
         else if (is(&f[0], "tensor")) rc = rec_tensor(&ps, f, nf);
         else if (is(&f[0], "load")) rc = rec_load(&ps, f, nf);
+        else if (is(&f[0], "lookup")) rc = rec_lookup(&ps, f, nf);
+        else if (is(&f[0], "config")) rc = rec_config(&ps, f, nf);
         else if (is(&f[0], "launch")) rc = rec_launch(&ps, f, nf);
         else if (is(&f[0], "gemm")) rc = rec_gemm(&ps, f, nf);
         else if (is(&f[0], "end")) {
@@ -631,6 +699,19 @@ int cuda_cubin_arch(const void *elf, size_t size, const char *where, int *sm, ch
 
 char *cuda_plan_from_cubin(const void *elf, size_t size, const char *where, char *err, size_t errlen)
 {
+    return cuda_cubin_string(elf, size, "ueaj_plan", where, err, errlen);
+}
+
+/* "ueaj_plan" + " is not in a section of the file" */
+static char *sym_fail(char *err, size_t errlen, const char *where, const char *symbol, const char *msg)
+{
+    char m[256];
+    snprintf(m, sizeof m, "%s%s", symbol, msg);
+    return cubin_fail(err, errlen, where, m);
+}
+
+char *cuda_cubin_string(const void *elf, size_t size, const char *symbol, const char *where, char *err, size_t errlen)
+{
     const unsigned char *b = elf;
     if (err && errlen) err[0] = 0;
     if (!b || size < 64) return cubin_fail(err, errlen, where, "too short for an ELF64 header");
@@ -660,24 +741,24 @@ char *cuda_plan_from_cubin(const void *elf, size_t size, const char *where, char
         for (uint64_t j = 0; j + 24 <= sz; j += 24) {
             const unsigned char *sym = b + off + j;
             uint64_t name = rd(sym, 4);
-            static const char want[] = "ueaj_plan";
-            if (name >= strsz || strsz - name < sizeof want || memcmp(strtab + name, want, sizeof want) != 0)
+            const size_t wn = strlen(symbol) + 1;
+            if (name >= strsz || strsz - name < wn || memcmp(strtab + name, symbol, wn) != 0)
                 continue;
             uint64_t shndx = rd(sym + 6, 2), value = rd(sym + 8, 8), ssize = rd(sym + 16, 8);
-            if (shndx == 0 || shndx >= shnum) return cubin_fail(err, errlen, where, "ueaj_plan is not in a section of the file");
+            if (shndx == 0 || shndx >= shnum) return sym_fail(err, errlen, where, symbol, " is not in a section of the file");
             const unsigned char *ds = sh + shndx * 64;
             uint64_t dtype = rd(ds + 4, 4), daddr = rd(ds + 0x10, 8), doff = rd(ds + 0x18, 8), dsz = rd(ds + 0x20, 8);
-            if (dtype == 8) return cubin_fail(err, errlen, where, "ueaj_plan has no bytes in the file (SHT_NOBITS)");
-            if (!in_bounds(doff, dsz, size)) return cubin_fail(err, errlen, where, "ueaj_plan's section is past the end of the file (truncated?)");
+            if (dtype == 8) return sym_fail(err, errlen, where, symbol, " has no bytes in the file (SHT_NOBITS)");
+            if (!in_bounds(doff, dsz, size)) return sym_fail(err, errlen, where, symbol, "'s section is past the end of the file (truncated?)");
             uint64_t rel = value;
             if (etype != 1) {                               /* not ET_REL: values are addresses */
-                if (value < daddr) return cubin_fail(err, errlen, where, "ueaj_plan lies before its section");
+                if (value < daddr) return sym_fail(err, errlen, where, symbol, " lies before its section");
                 rel = value - daddr;
             }
-            if (!in_bounds(rel, ssize, dsz)) return cubin_fail(err, errlen, where, "ueaj_plan extends past its section");
+            if (!in_bounds(rel, ssize, dsz)) return sym_fail(err, errlen, where, symbol, " extends past its section");
             const char *txt = (const char *)b + doff + rel;
             const char *nul = memchr(txt, 0, ssize);
-            if (!nul) return cubin_fail(err, errlen, where, "ueaj_plan is not NUL-terminated");
+            if (!nul) return sym_fail(err, errlen, where, symbol, " is not NUL-terminated");
             size_t n = (size_t)(nul - txt);
             char *out = malloc(n + 1);
             if (!out) return cubin_fail(err, errlen, where, "out of memory");
@@ -686,6 +767,9 @@ char *cuda_plan_from_cubin(const void *elf, size_t size, const char *where, char
             return out;
         }
     }
-    return cubin_fail(err, errlen, where, found_symtab ? "no ueaj_plan symbol (not made from ueajc CUDA source?)"
-                                                      : "no symbol table");
+    if (!found_symtab) return cubin_fail(err, errlen, where, "no symbol table");
+    char m[200];
+    snprintf(m, sizeof m, "no %s symbol (not made from ueajc CUDA source%s?)", symbol,
+             strcmp(symbol, "ueaj_source") ? "" : " by `ueajc FILE.ue -o OUT.cubin`");
+    return cubin_fail(err, errlen, where, m);
 }

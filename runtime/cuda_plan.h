@@ -24,9 +24,20 @@
  *   tensor IDX NAME KIND DTYPE RANK S0 .. S(RANK-1)
  *       KIND: input param output temp state;  DTYPE: f32 bf16 f16 f8e4m3
  *       f8e5m2 i32 f64;  Si: a number >= 0, or "dK" for run-time dim K
+ *   config KEY KIND [VALUE]           (after dims, before the tensors)
+ *       a config.json field the model file read when it was compiled, with
+ *       the value it had: KIND num (VALUE a C decimal), bool (true|false),
+ *       str (VALUE '=' then the percent-escaped text) or absent (no VALUE:
+ *       the field was missing and the model file's default was used).  KEY
+ *       is the field's path ("rope_scaling.factor").  A runtime given a
+ *       checkpoint compares its config.json with these.
  *   load IDX CKPTNAME RANK S0 .. S(RANK-1) perm P0 .. P(RANK-1)
  *       (params only, after their tensor line: the checkpoint tensor's name,
  *       shape, and the axis permutation that turns it into tensor IDX)
+ *   lookup IDX
+ *       (params only, after their tensor line) tensor IDX is read only by
+ *       row lookups (an embedding table): a step reads a few of its rows,
+ *       so bandwidth figures leave it out
  *   launch KERNEL GX GY GZ BX BY BZ SMEM ARGS A0 A1 ...
  *       a __global__ kernel named KERNEL (extern "C"); G*, B* and SMEM are
  *       EXPRs; its parameters are (UeajDims dims, then one pointer per
@@ -77,7 +88,16 @@ typedef struct CudaPlanTensor {
     int     load_rank;
     int64_t load_shape[CUDA_PLAN_MAX_RANK];
     int     load_perm[CUDA_PLAN_MAX_RANK];
+    int     lookup;                     /* a `lookup` record marks it */
 } CudaPlanTensor;
+
+/* A `config` record. */
+typedef struct CudaPlanConfig {
+    char   *key;
+    int     kind;                       /* 0 absent 1 num 2 bool 3 str */
+    double  num;                        /* num; bool: 0 or 1 */
+    char   *str;                        /* str */
+} CudaPlanConfig;
 
 typedef enum { CUDA_STEP_LAUNCH, CUDA_STEP_GEMM } CudaStepKind;
 
@@ -103,6 +123,8 @@ typedef struct CudaPlan {
     CudaPlanTensor *tensors;
     int             nsteps;
     CudaPlanStep   *steps;
+    int             nconfig;
+    CudaPlanConfig *config;
 } CudaPlan;
 
 /* Parses plan text.  Returns NULL and writes a message naming `where` (a
@@ -113,12 +135,17 @@ CudaPlan *cuda_plan_parse(const char *text, size_t len, const char *where, char 
 void      cuda_plan_free(CudaPlan *p);
 /* Evaluates an EXPR with the run-time dims; -1 on overflow. */
 int64_t   cuda_plan_eval(const CudaPlanExpr *e, const int64_t *dyn);
-/* Finds the ueaj_plan symbol in a cubin (ELF64) and returns a malloc'd
- * copy of its text, or NULL with a message naming `where`. */
 /* Checks that a file is a CUDA cubin (ELF64, OS/ABI 0x41, machine 190) and
  * reads the SM architecture it was built for from e_flags (90 for sm_90).
  * 0, or -1 with a message naming `where`. */
 int       cuda_cubin_arch(const void *elf, size_t size, const char *where, int *sm, char *err, size_t errlen);
+/* Finds the NUL-terminated global `symbol` in a cubin (ELF64) and returns
+ * a malloc'd copy of its text, or NULL with a message naming `where`.
+ * cuda_plan_from_cubin is cuda_cubin_string(..., "ueaj_plan", ...); the
+ * cubins `ueajc -o x.cubin` writes also carry their CUDA source as
+ * `ueaj_source` (see compiler/cuda_out.c). */
+char     *cuda_cubin_string(const void *elf, size_t size, const char *symbol, const char *where, char *err,
+                            size_t errlen);
 char     *cuda_plan_from_cubin(const void *elf, size_t size, const char *where, char *err, size_t errlen);
 
 #endif

@@ -28,6 +28,9 @@ typedef struct EngineOptions {
     int         threads;      /* 0: all cores */
     int         verbose;
     const char *device;       /* "cpu" (NULL: the same), "cuda", "harness" or "auto": see engine.c */
+    const char *cubin;        /* a cubin from `ueajc FILE.ue -o x.cubin` to run instead of compiling
+                               * model_src (device cuda or harness; weights required; its config
+                               * must be config_path's, field by field) */
     UeajOptions copt;
 } EngineOptions;
 

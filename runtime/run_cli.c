@@ -33,6 +33,7 @@ extern const char model_llama_ue[];
 
 typedef struct RunArgs {
     const char *model, *prompt, *prompt_file, *system, *logits_out, *model_file, *cache_dir, *chat_format, *device;
+    const char *cubin;
     int n_predict, ctx, threads, chat, ignore_eos, verbose, reps, bench_p, bench_n;
     SamplerConfig sc;
 } RunArgs;
@@ -82,7 +83,7 @@ static void usage(FILE *f, int bench)
 {
     if (bench) {
         fputs("usage: ueajc bench -m DIR|ORG/NAME [-p 512] [-n 128] [-r 3] [-t N] [--model-file FILE.ue]\n"
-              "                   [--device cpu|cuda|harness|auto]\n"
+              "                   [--device cpu|cuda|harness|auto] [--cubin FILE.cubin]\n"
               "prints llama-bench-style pp (prompt processing) and tg (generation) tokens/s and the\n"
               "weight bandwidth of generation (weight bytes / time per token); with --device cuda the\n"
               "times are the GPU's (CUDA events around each call's kernels and matmuls)\n", f);
@@ -107,6 +108,9 @@ static void usage(FILE *f, int bench)
           "  --model-file F.ue   the model description (default: the built-in models/llama.ue)\n"
           "  --device D          cpu (default: the C backend), cuda (the CUDA plan on a GPU), harness\n"
           "                      (the CUDA plan on the CPU test harness) or auto (cuda when usable)\n"
+          "  --cubin F.cubin     run a cubin made by `ueajc MODEL.ue --config DIR/config.json -o F.cubin`\n"
+          "                      with the checkpoint's weights instead of compiling the model file\n"
+          "                      (implies --device cuda; its config must be the checkpoint's)\n"
           "  -v                  report the seed, the compile cache and the backend\n", f);
 }
 
@@ -161,6 +165,7 @@ static int parse_args(int argc, char **argv, RunArgs *a, int bench)
         else if (!strcmp(f, "--repeat-last-n")) { NEEDV(); if (parse_int(f, v, -1, 1 << 24, &a->sc.repeat_last_n)) return -1; }
         else if (!strcmp(f, "--logits")) { NEEDV(); a->logits_out = v; }
         else if (!strcmp(f, "--model-file")) { NEEDV(); a->model_file = v; }
+        else if (!strcmp(f, "--cubin")) { NEEDV(); a->cubin = v; }
         else if (!strcmp(f, "--chat-format")) {
             NEEDV();
             if (chat_format_from_name(v) == CHAT_FMT_NONE) {
@@ -186,6 +191,17 @@ static int parse_args(int argc, char **argv, RunArgs *a, int bench)
 #undef NEEDV
     }
     if (!a->model) { fprintf(stderr, "ueajc: error: no model: give -m DIR or -m ORG/NAME\n"); return -1; }
+    if (a->cubin && a->model_file) {
+        fprintf(stderr, "ueajc: error: --cubin %s already holds the compiled model; --model-file is for compiling one\n",
+                a->cubin);
+        return -1;
+    }
+    if (a->cubin && a->device && !strcmp(a->device, "cpu")) {
+        fprintf(stderr, "ueajc: error: --cubin %s is CUDA code; it runs with --device cuda (or harness, the CPU test "
+                        "harness), not cpu\n", a->cubin);
+        return -1;
+    }
+    if (a->cubin && !a->device) a->device = "cuda";
     if (bench && (a->chat || a->logits_out || a->prompt_file || a->system || a->sc.has_seed || a->ignore_eos)) {
         fprintf(stderr, "ueajc: error: bench measures speed on fixed token ids; --chat, -sys, -f, -s, --logits and "
                         "--ignore-eos are options of 'ueajc run'\n");
@@ -273,6 +289,7 @@ static int load(const RunArgs *a, Loaded *L, int64_t ctx, int64_t batch, int nee
     eo.max_batch = batch;
     eo.threads = a->threads;
     eo.device = a->device;
+    eo.cubin = a->cubin;
     eo.verbose = a->verbose;
     eo.copt.verify = 1;
     eo.copt.verbose = a->verbose;
@@ -544,12 +561,17 @@ int ueaj_bench_main(int argc, char **argv)
 #undef CLOCK_S
     double m, sd;
     double gb = (double)engine_weight_bytes(L.eng) / 1e9;
-    printf("| model | size | threads | test | t/s | weight GB/s |\n|---|---|---|---|---|---|\n");
+    /* backend CPU (with its threads), CUDA or harness (threads: -) */
+    printf("| model | size | backend | threads | test | t/s | weight GB/s |\n|---|---|---|---|---|---|---|\n");
+    const char *dev = engine_device(L.eng);
+    const char *backend = !strcmp(dev, "cpu") ? "CPU" : !strcmp(dev, "cuda") ? "CUDA" : "harness";
+    char threads[16] = "-";
+    if (!strcmp(dev, "cpu")) snprintf(threads, sizeof threads, "%d", a.threads > 0 ? a.threads : (int)sysconf(_SC_NPROCESSORS_ONLN));
     stats(pp, a.reps, &m, &sd);
-    int threads = a.threads > 0 ? a.threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
-    printf("| %s | %.2f GB | %d | pp%d | %.2f ± %.2f | |\n", a.model, gb, threads, a.bench_p, m, sd);
+    printf("| %s | %.2f GB | %s | %s | pp%d | %.2f ± %.2f | |\n", a.model, gb, backend, threads, a.bench_p, m, sd);
     stats(tg, a.reps, &m, &sd);
-    printf("| %s | %.2f GB | %d | tg%d | %.2f ± %.2f | %.1f |\n", a.model, gb, threads, a.n_predict, m, sd, m * gb);
+    printf("| %s | %.2f GB | %s | %s | tg%d | %.2f ± %.2f | %.1f |\n", a.model, gb, backend, threads, a.n_predict, m,
+           sd, m * gb);
     free(ids); free(pp); free(tg);
     unload(&L);
     return 0;

@@ -94,6 +94,14 @@ for m in tiny oneb; do
     else
         bad "$m.cubin: ueajc inspect does not find sm_90 and the same plan"; head -5 "$T/insp"
     fi
+    # ... and the very source --emit=cuda prints (the cubin carries it as ueaj_source)
+    # shellcheck disable=SC2086
+    "$UEAJC" --color=never $args --emit=cuda > "$T/src.want"
+    if "$UEAJC" inspect "$T/$m.cubin" --source > "$T/src.have" 2>&1 && cmp -s "$T/src.want" "$T/src.have"; then
+        ok
+    else
+        bad "$m.cubin: ueajc inspect --source is not --emit=cuda's text"; head -5 "$T/src.have"
+    fi
     # the kernel names the plan launches must all be in the cubin
     # shellcheck disable=SC2086
     "$UEAJC" --color=never $args --emit=plan | awk '$1 == "launch" { print $2 }' | sort -u > "$T/want"
@@ -134,8 +142,9 @@ if [ -s "$T/tiny.cubin" ]; then
 import sys
 d = sys.argv[1]
 b = bytearray(open(d + "/tiny.cubin", "rb").read())
-assert b.count(b"ueajc-plan 1") == 1
-open(d + "/plan_v2.cubin", "wb").write(bytes(b).replace(b"ueajc-plan 1", b"ueajc-plan 2"))
+# the plan's own bytes (the carried source, ueaj_source, holds it escaped: ueajc-plan 1\\n)
+assert b.count(b"ueajc-plan 1\ndims") == 1
+open(d + "/plan_v2.cubin", "wb").write(bytes(b).replace(b"ueajc-plan 1\ndims", b"ueajc-plan 2\ndims"))
 b[7] = 0  # OS/ABI System V: an ELF file, not CUDA's
 open(d + "/not_cuda.cubin", "wb").write(bytes(b))
 PYEOF

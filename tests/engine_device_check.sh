@@ -19,6 +19,15 @@
 #     1.5 ms; needs NVRTC): `ueajc bench --device cuda` reports device
 #     time (pp8: 8 tokens / 1.5 ms, tg4: 4 calls of 1.5 ms), `ueajc run
 #     --device cuda` runs prefill and decode.  Skipped without fakes/NVRTC.
+#  6. A model from a cubin made ahead of time (`ueajc models/llama.ue
+#     --config C -o x.cubin`, then `ueajc run -m DIR --cubin x.cubin`;
+#     needs NVRTC): HF parity through the cubin's plan and carried source on
+#     the harness (tests/hf_check.py --cubin, 3 fixtures); on the fake H200
+#     the cubin itself is loaded and runs; then each wrong pairing gets its
+#     message and exit status 1: the cubin on a fake A100 (sm_80), another
+#     checkpoint's config.json, a checkpoint with the right config but a
+#     missing tensor, a device with 16 MiB, a truncated cubin; --cubin with
+#     --device cpu or --model-file is a usage error (2).
 set -u
 UEAJC=${1:?usage: engine_device_check.sh PATH_TO_UEAJC}
 M=tests/fixtures/hf/gqa_tied_llama3
@@ -85,6 +94,65 @@ else
         bad "ueajc run --device cuda on a fake H200: exit $rc: $(head -c 800 "$T/fr.err")"
     fi
     unset UEAJ_LIBCUDA UEAJ_LIBCUBLASLT
+fi
+
+# 6. a cubin made ahead of time
+if ! "$UEAJC" --emit=ptxas 'i->i' > /dev/null 2>&1; then
+    echo "skip running cubins: NVRTC is not installed"
+else
+    /usr/bin/python3 tests/hf_check.py "$UEAJC" --device harness --cubin \
+        gqa_tied_llama3 legacy_mha_untied_headdim12_llama3 mqa_tied_headdim6_none || fail=1
+    C="$T/gqa.cubin"
+    "$UEAJC" models/llama.ue --config "$M/config.json" -o "$C" 2>"$T/c.err" || bad "making $C: $(cat "$T/c.err")"
+    expect() { # STATUS WANT-IN-STDERR DESCRIPTION -- ueajc run ARGS (stderr into $T/x.err)
+        st=$1 want=$2 what=$3
+        shift 4
+        "$UEAJC" run -p "The fox" -n 2 --temp 0 "$@" >"$T/x.out" 2>"$T/x.err"
+        rc=$?
+        if [ $rc = "$st" ] && grep -qF -- "$want" "$T/x.err"; then
+            echo "ok   $what: $(grep -F -- "$want" "$T/x.err" | head -1 | cut -c 1-150)"
+        else
+            bad "$what: status $rc (want $st), stderr: $(head -c 1200 "$T/x.err")"
+        fi
+    }
+    if [ -f "$FK/modules.so" ] && [ -f "$FK/a100.so" ]; then
+        UEAJ_LIBCUDA="$FK/modules.so" UEAJ_LIBCUBLASLT="$FK/cublaslt.so" \
+        expect 0 "ueajc: using CUDA device 0: NVIDIA H200 (sm_90" "the cubin loads and runs on a fake H200" \
+            -- -m "$M" --cubin "$C" -v
+        grep -q "; $C (sm_90)" "$T/x.err" || bad "-v does not name the cubin it loaded: $(cat "$T/x.err")"
+        UEAJ_LIBCUDA="$FK/a100.so" \
+        expect 1 "ueajc: error: --device cuda: $C was built for sm_90, but CUDA device 0 (NVIDIA A100-SXM4-80GB) is sm_80: make a cubin for it with --arch sm_80, or run the model file, which NVRTC compiles for the device at load time" \
+            "an sm_90 cubin on a fake A100" -- -m "$M" --cubin "$C"
+        UEAJ_LIBCUDA="$FK/smallmem.so" UEAJ_LIBCUBLASLT="$FK/cublaslt.so" \
+        expect 1 "MiB of headroom), the device has 16.0 MiB free" "a device with 16 MiB" -- -m "$M" --cubin "$C"
+    else
+        echo "skip the cubin on fake drivers: no $FK/a100.so (make fakes)"
+    fi
+    O=tests/fixtures/hf/legacy_mha_untied_headdim12_llama3
+    expect 1 "ueajc: error: $C was compiled for another config.json than $O/config.json (14 fields differ):
+  hidden_size: 32 in the cubin, 24 here" "another checkpoint's config.json" -- -m "$O" --cubin "$C" --device harness
+    grep -qF "make one for this checkpoint: ueajc models/llama.ue --config $O/config.json -o $C" "$T/x.err" ||
+        bad "the config mismatch does not say how to make a fitting cubin: $(cat "$T/x.err")"
+    # the right config.json, but the weights lack model.norm.weight (renamed in the safetensors header)
+    mkdir -p "$T/bad" && cp "$M"/*.json "$T/bad/" && /usr/bin/python3 - "$M/model.safetensors" "$T/bad/model.safetensors" <<'PYEOF'
+import json, struct, sys
+b = open(sys.argv[1], "rb").read()
+n = struct.unpack("<Q", b[:8])[0]
+h = json.loads(b[8:8 + n])
+h["model.norm.weight_renamed"] = h.pop("model.norm.weight")
+t = json.dumps(h).encode()
+t += b" " * (-len(t) % 8)
+open(sys.argv[2], "wb").write(struct.pack("<Q", len(t)) + t + b[8 + n:])
+PYEOF
+    expect 1 "model.norm.weight" "a checkpoint without model.norm.weight" -- -m "$T/bad" --cubin "$C" --device harness
+    grep -q "does not fit $C" "$T/x.err" || bad "the missing tensor's summary does not name the cubin: $(cat "$T/x.err")"
+    head -c 3000 "$C" > "$T/trunc.cubin"
+    expect 1 "ueajc: error: --device harness: $T/trunc.cubin: section headers past the end of the file (truncated?)" \
+        "a truncated cubin" -- -m "$M" --cubin "$T/trunc.cubin" --device harness
+    expect 2 "ueajc: error: --cubin $C is CUDA code; it runs with --device cuda" "--cubin with --device cpu" \
+        -- -m "$M" --cubin "$C" --device cpu
+    expect 2 "ueajc: error: --cubin $C already holds the compiled model" "--cubin with --model-file" \
+        -- -m "$M" --cubin "$C" --model-file models/llama.ue
 fi
 echo "engine_device_check: $([ $fail = 0 ] && echo passed || echo FAILED)"
 exit $fail

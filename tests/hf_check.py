@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """hf_check.py - `ueajc run` against HuggingFace transformers' logits.
 
-    /usr/bin/python3 tests/hf_check.py PATH_TO_UEAJC [--model-file F.ue] [--device D] [CASE...]
+    /usr/bin/python3 tests/hf_check.py PATH_TO_UEAJC [--model-file F.ue] [--device D] [--cubin] [CASE...]
 
 For every case in tests/fixtures/hf/ (default: all; written by
 tests/gen_hf_fixtures.py with PyTorch and transformers, which this check
@@ -27,6 +27,12 @@ computed for the same checkpoint directory:
 --device D (cpu, cuda, harness or auto; default cpu) is passed to
 `ueajc run`: cuda and harness run the CUDA plan (cuBLASLt or gemm_ref, whose
 summation order differs from the C backend's) under the same bounds.
+
+--cubin first compiles each case's cubin ahead of time,
+`ueajc models/llama.ue --config CASE/config.json -o CASE.cubin` (through
+NVRTC, for $UEAJ_CUBIN_ARCH, default sm_90), and then runs `ueajc run ... --cubin CASE.cubin`: the model
+comes from the cubin's plan (and, with --device harness, the CUDA source it
+carries), not from compiling the model file at load time.
 
 One line per case, then `hf_check: N passed, M failed`; the exit status is
 non-zero when a case failed.  Needs only Python 3 and NumPy.
@@ -130,7 +136,7 @@ def check_greedy(got, n_prompt, greedy):
     return True, ""
 
 
-def check_case(ueajc, case, scratch, model_file, device=None):
+def check_case(ueajc, case, scratch, model_file, device=None, cubin=False):
     d = os.path.join(FIXTURES, case)
     with open(os.path.join(d, "expect.json")) as f:
         exp = json.load(f)
@@ -149,6 +155,15 @@ def check_case(ueajc, case, scratch, model_file, device=None):
             k, tok_ids[k:k + 6], ids[k:k + 6]))
 
     extra = ["--model-file", model_file] if model_file else []
+    if cubin:
+        out = os.path.join(scratch, case + ".cubin")
+        ue = model_file or os.path.join(HERE, "..", "models", "llama.ue")
+        ccmd = [ueajc, ue, "--config", os.path.join(d, "config.json"), "-o", out,
+                "--arch", os.environ.get("UEAJ_CUBIN_ARCH") or "sm_90"]
+        rc, _, err = run(ccmd)
+        if rc != 0:
+            return False, "making the cubin failed (status %d): %s\n    (%s)" % (rc, err.strip()[:800], show(ccmd))
+        extra = ["--cubin", out]
     if device:
         extra += ["--device", device]
     got, text, n_prompt, cmd = ueajc_generate(ueajc, d, exp["prompt"], n_new, scratch, case, extra)
@@ -188,8 +203,11 @@ def main(argv):
             return 2
         device = args[i + 1] if args[i + 1] != "cpu" else None
         del args[i:i + 2]
+    cubin = "--cubin" in args
+    if cubin:
+        args.remove("--cubin")
     if not args:
-        sys.stderr.write("usage: hf_check.py PATH_TO_UEAJC [--model-file F.ue] [--device D] [CASE...]\n")
+        sys.stderr.write("usage: hf_check.py PATH_TO_UEAJC [--model-file F.ue] [--device D] [--cubin] [CASE...]\n")
         return 2
     ueajc = os.path.abspath(args[0])
     cases = args[1:] or sorted(c for c in os.listdir(FIXTURES) if os.path.isdir(os.path.join(FIXTURES, c)))
@@ -198,7 +216,7 @@ def main(argv):
     try:
         for case in cases:
             try:
-                ok, msg = check_case(ueajc, case, scratch, model_file, device)
+                ok, msg = check_case(ueajc, case, scratch, model_file, device, cubin)
             except Exception as e:      # a broken fixture or a crash is a failure too
                 ok, msg = False, "%s: %s" % (type(e).__name__, e)
             print("%s %s: %s" % ("ok  " if ok else "FAIL", case, msg))
@@ -207,7 +225,8 @@ def main(argv):
             failed += not ok
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    print("hf_check%s: %d passed, %d failed" % (" (--device %s)" % device if device else "", passed, failed))
+    how = (" --device %s" % device if device else "") + (" --cubin" if cubin else "")
+    print("hf_check%s: %d passed, %d failed" % (" (%s)" % how.strip() if how else "", passed, failed))
     return 1 if failed else 0
 
 

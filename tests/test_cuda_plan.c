@@ -33,9 +33,16 @@
 static const char good[] =
     "ueajc-plan 1\n"
     "dims 2 n%20tokens past\n"
+    "config hidden_size num 64\n"
+    "config rms_norm_eps num 1.0000000000000001e-05\n"
+    "config tie_word_embeddings bool true\n"
+    "config rope_scaling.rope_type str =llama%203\n"
+    "config pad str =\n"
+    "config rope_parameters.factor absent\n"
     "tensor 0 tokens input i32 1 d0\n"
     "tensor 1 model.embed%2Fw param bf16 2 100 64\n"
     "load 1 model.embed_tokens.weight 2 64 100 perm 1 0\n"
+    "lookup 1\n"
     "tensor 2 x temp bf16 2 d0 64\n"
     "tensor 3 kv state f32 3 d1 4 16\n"
     "tensor 4 y output f32 3 2 d0 100\n"
@@ -62,6 +69,19 @@ START_TEST(test_good_plan)
     ck_assert_int_eq(p->tensors[1].load_perm[0], 1);
     ck_assert_int_eq(p->tensors[1].load_perm[1], 0);
     ck_assert_ptr_null(p->tensors[2].load);
+    ck_assert_int_eq(p->tensors[1].lookup, 1);
+    ck_assert_int_eq(p->tensors[2].lookup, 0);
+    ck_assert_int_eq(p->nconfig, 6);
+    ck_assert_str_eq(p->config[0].key, "hidden_size");
+    ck_assert(p->config[0].kind == 1 && p->config[0].num == 64);
+    ck_assert(p->config[1].kind == 1 && p->config[1].num == 1e-5);
+    ck_assert(p->config[2].kind == 2 && p->config[2].num == 1);
+    ck_assert_int_eq(p->config[3].kind, 3);
+    ck_assert_str_eq(p->config[3].key, "rope_scaling.rope_type");
+    ck_assert_str_eq(p->config[3].str, "llama 3");
+    ck_assert_str_eq(p->config[4].str, "");
+    ck_assert_int_eq(p->config[5].kind, 0);
+    ck_assert_ptr_null(p->config[5].str);
     ck_assert_int_eq(p->tensors[3].kind, 4);
     ck_assert_int_eq(p->tensors[3].rank, 3);
     ck_assert_int_eq(p->tensors[3].shape[0], -2);  /* d1 */
@@ -188,6 +208,25 @@ static const Bad bad[] = {
     { "ueajc-plan 1\ntensor 0 a\"b input f32 0\nend\n", "t.plan:2: tensor name 'a\"b': byte 0x22 must be percent-escaped" },
     /* load */
     { HEAD "load 1 w 2\nend\n", "t.plan:8: load: too few fields (IDX CKPTNAME RANK S... perm P...)" },
+    /* lookup */
+    { HEAD "lookup\nend\n", "t.plan:8: lookup: expected one field (IDX)" },
+    { HEAD "lookup 9\nend\n", "t.plan:8: lookup: tensor 9 is not in the table (5 tensors so far)" },
+    { HEAD "lookup 0\nend\n", "t.plan:8: lookup: tensor 0 is a input, not a param" },
+    { HEAD "lookup 1\nlookup 1\nend\n", "t.plan:9: lookup: tensor 1 is already marked" },
+    /* config */
+    { "ueajc-plan 1\nconfig a\nend\n", "t.plan:2: config: too few fields (KEY KIND [VALUE])" },
+    { "ueajc-plan 1\nconfig a int 3\nend\n", "t.plan:2: config: unknown kind 'int' (num bool str absent)" },
+    { "ueajc-plan 1\nconfig a num\nend\n", "t.plan:2: config: a num value takes one field after the kind" },
+    { "ueajc-plan 1\nconfig a absent 3\nend\n", "t.plan:2: config: an absent value takes no field after the kind" },
+    { "ueajc-plan 1\nconfig a num 1e400\nend\n", "t.plan:2: config: bad number '1e400'" },
+    { "ueajc-plan 1\nconfig a num nan\nend\n", "t.plan:2: config: bad number 'nan'" },
+    { "ueajc-plan 1\nconfig a num 3x\nend\n", "t.plan:2: config: bad number '3x'" },
+    { "ueajc-plan 1\nconfig a bool yes\nend\n", "t.plan:2: config: bool 'yes' (true or false)" },
+    { "ueajc-plan 1\nconfig a str bf16\nend\n", "t.plan:2: config: a str value starts with '=', got 'bf16'" },
+    { "ueajc-plan 1\nconfig a str =a%2\nend\n", "t.plan:2: config value 'a%2': '%' must be followed by two hex digits" },
+    { "ueajc-plan 1\nconfig a:b num 1\nend\n", "t.plan:2: config key 'a:b': byte 0x3a must be percent-escaped" },
+    { "ueajc-plan 1\nconfig a num 1\nconfig a bool true\nend\n", "t.plan:3: config key 'a' appears twice" },
+    { HEAD "config a num 1\nend\n", "t.plan:8: config lines must come before tensors and steps" },
     { HEAD "load 5 w 1 8192 perm 0\nend\n", "t.plan:8: load: tensor 5 is not in the table (5 tensors so far)" },
     { HEAD "load 0 w 1 8192 perm 0\nend\n", "t.plan:8: load: tensor 0 is a input, not a param" },
     { HEAD "load 1 w 2 128 64 perm 1 0\nload 1 w 2 128 64 perm 1 0\nend\n", "t.plan:9: load: tensor 1 already has a load line" },

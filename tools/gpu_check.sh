@@ -17,6 +17,8 @@
 #   6. HF parity on GPU    $PYTHON tests/hf_check.py build/ueajc --device cuda: `ueajc run`
 #                          (the engine: params uploaded once, KV cache resident on the
 #                          GPU) on every tiny fixture against HuggingFace's logits
+#   6b. cubins on GPU      the same with --cubin: each fixture's cubin made ahead of time for
+#                          the device's sm_XY, then `ueajc run --cubin` loads it as it is
 #   7. timing              a Llama-3.2-1B-shaped bf16 model (tests/fixtures/cuda/
 #                          llama-3.2-1b-config.json, 16 layers), seed-initialised weights,
 #                          context C=1024 fixed, logits for the last token (m=1):
@@ -92,6 +94,11 @@ main() {
     step "CUDA plan on the GPU vs the C backend" 60 100 sh tests/cuda_exec_check.sh "$UEAJC" cuda
     step "HF parity on the GPU (ueajc run --device cuda, tests/hf_check.py)" 45 100 \
         "$PYTHON" tests/hf_check.py "$UEAJC" --device cuda
+    # the cubins made ahead of time for this device's sm_XY, loaded as they are
+    UEAJ_CUBIN_ARCH=$(grep -ho '(sm_[0-9]*' "$T/probe.err" | head -1 | tr -d '(')
+    export UEAJ_CUBIN_ARCH
+    step "HF parity from cubins on the GPU (ueajc run --cubin, tests/hf_check.py --cubin)" 30 100 \
+        "$PYTHON" tests/hf_check.py "$UEAJC" --device cuda --cubin
     local ids
     ids=$(seq 1 512 | tr '\n' ' ')
     step "timing: Llama-3.2-1B shape, bf16, prefill 512 + decode" 150 3 \

@@ -2,10 +2,33 @@
 # >>> stdout
 ueajc-plan 1
 dims 3 n C m
+config hidden_size num 64
+config intermediate_size num 160
+config num_hidden_layers num 2
+config num_attention_heads num 4
+config num_key_value_heads num 2
+config head_dim num 16
+config vocab_size num 256
+config rms_norm_eps num 1.0000000000000001e-05
+config rope_parameters.rope_theta absent
+config rope_theta num 500000
+config tie_word_embeddings bool true
+config rope_parameters.rope_type absent
+config rope_scaling.rope_type str =llama3
+config rope_parameters.factor absent
+config rope_scaling.factor num 32
+config rope_parameters.low_freq_factor absent
+config rope_scaling.low_freq_factor num 1
+config rope_parameters.high_freq_factor absent
+config rope_scaling.high_freq_factor num 4
+config rope_parameters.original_max_position_embeddings absent
+config rope_scaling.original_max_position_embeddings num 8192
+config torch_dtype str =bfloat16
 tensor 0 tokens input i32 1 d0
 tensor 1 pos input i32 1 d0
 tensor 2 embed param bf16 2 256 64
 load 2 model.embed_tokens.weight 2 256 64 perm 0 1
+lookup 2
 tensor 3 x temp f32 2 d0 64
 tensor 4 attn_norm.0 param bf16 1 64
 load 4 model.layers.0.input_layernorm.weight 1 64 perm 0

@@ -1,6 +1,7 @@
 # args: inspect
 # >>> stderr
-usage: ueajc inspect FILE.cubin [--plan]
+usage: ueajc inspect FILE.cubin [--plan | --source]
 prints the GPU architecture a cubin was built for and the launch plan inside it
-(--plan: the plan's text, format in runtime/cuda_plan.h)
+(--plan: the plan's text, format in runtime/cuda_plan.h; --source: the CUDA source
+the cubin was compiled from, which `ueajc FILE.ue -o OUT.cubin` puts inside it)
 # >>> exit 2
