@@ -36,6 +36,12 @@ struct Dialect {
     bool streamed;
     bool library_gemm;
     bool vla;
+    /* vec8: elementwise kernels and casts whose element count is a multiple
+     * of 8 move 8 consecutive elements per thread through the prelude's
+     * ldv8_T / stv8_T (16-byte loads and stores on a GPU); the arithmetic
+     * per element is unchanged.  false: one element at a time (C, whose
+     * compiler vectorises the plain loop itself). */
+    bool vec8;
     const char *(*type_name)(DType t);
     /* Open the parallel loops over n output letters with the given extents
      * (C expressions such as "D0 * 64"), defining int64_t i_<letter> for
@@ -73,6 +79,12 @@ void emit_comment_text(Buf *b, const char *s);
 const char *emit_storage_type(DType t);
 const char *emit_size_str(UeajCtx *ctx, IrSize s);               /* "4096" or "D0" */
 const char *emit_numel_str(UeajCtx *ctx, const IrTensor *t, int from, int to); /* product of axes */
+/* The tensor's element count divided by 8 ("D0 * 8" for [D0, 64]), or NULL
+ * when its fixed axes do not make a multiple of 8 (dialect vec8). */
+const char *emit_numel_div8(UeajCtx *ctx, const IrTensor *t);
+bool emit_vec8_type(DType t);   /* a dtype ldv8_T / stv8_T exist for */
+/* The parallel loop i_v over v8 groups of 8 consecutive elements. */
+void emit_vec8_open(Buf *b, const Dialect *d, KernelGeom *kg, const char *v8);
 void emit_float_lit(Buf *b, double v, DType acc);                /* "0.5f" */
 /* A plan EXPR (cuda_plan.h) from the product of C extents made of numbers
  * and run-time dims joined by " * " ("D0 * 64"), ceiling-divided by div

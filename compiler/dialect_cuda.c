@@ -11,7 +11,13 @@
  * (open_row_team; a different summation order, compared with a tolerance);
  * attention runs a block per (query, head) with the keys split over its
  * threads and each tile's weights in shared memory (team_scratch,
- * team_sync; also another summation order).
+ * team_sync; also another summation order).  Elementwise kernels and
+ * casts whose element count is a multiple of 8 give each thread 8
+ * consecutive elements, loaded and stored through the prelude's ldv8_T /
+ * stv8_T (16-byte accesses for bf16 and f16, 8-byte for fp8, two float4
+ * for f32; vec8).  rope, embedding, cache writes and last_rows are one
+ * thread per element (per pair for rope), so a single token still spreads
+ * over the whole grid.
  * Bit-identical results additionally need NVRTC's --fmad=false (no
  * multiply-add contraction; runtime/nvrtc.c passes it) and are limited to
  * what avoids the math library: contractions, casts, + - * /, embedding,
@@ -144,6 +150,7 @@ const Dialect dialect_cuda = {
     .streamed = false,
     .library_gemm = true,
     .vla = false,
+    .vec8 = true,
     .type_name = emit_storage_type,
     .open_parallel = cuda_open_parallel,
     .close_parallel = cuda_close_parallel,

@@ -123,6 +123,31 @@ const char *emit_numel_str(UeajCtx *ctx, const IrTensor *t, int from, int to)
     return r;
 }
 
+const char *emit_numel_div8(UeajCtx *ctx, const IrTensor *t)
+{
+    int64_t c = 1;
+    for (int a = 0; a < t->rank; a++)
+        if (t->shape[a].dyn < 0) c *= t->shape[a].c;
+    if (c % 8 != 0 || c == 0) return NULL;
+    Buf e;
+    buf_init(&e);
+    for (int a = 0; a < t->rank; a++)
+        if (t->shape[a].dyn >= 0) buf_printf(&e, "%s%s", e.len ? " * " : "", emit_size_str(ctx, t->shape[a]));
+    if (c / 8 != 1 || !e.len) buf_printf(&e, "%s%lld", e.len ? " * " : "", (long long)(c / 8));
+    const char *r = arena_strdup(&ctx->arena, e.p);
+    buf_free(&e);
+    return r;
+}
+
+bool emit_vec8_type(DType t) { return t == DT_F32 || t == DT_BF16 || t == DT_F16 || t == DT_F8E4M3 || t == DT_F8E5M2; }
+
+void emit_vec8_open(Buf *b, const Dialect *d, KernelGeom *kg, const char *v8)
+{
+    d->open_parallel(b, kg, "v", &v8, 1);
+    snprintf(kg->how, sizeof kg->how, "a grid-stride loop over %s groups of 8 consecutive elements, one per thread "
+             "(vector loads and stores)", v8);
+}
+
 static bool uses_dyn(const IrGraph *g) { return g->ndyn > 0; }
 
 static void kernel_params(Buf *b, const Dialect *d, const IrGraph *g, const IrNode *n)
@@ -316,6 +341,15 @@ static void emit_cast(UeajCtx *ctx, Buf *b, const Dialect *d, KernelGeom *kg, co
 {
     const char *total[IR_MAX_RANK];
     const IrTensor *t = n->out;
+    const char *v8 = d->vec8 && emit_vec8_type(t->dtype) && emit_vec8_type(n->in[0]->dtype) ? emit_numel_div8(ctx, t) : NULL;
+    if (v8) { /* both row-major with the same shape: 8 consecutive elements per thread */
+        emit_vec8_open(b, d, kg, v8);
+        buf_line(b, "float v_[8];");
+        buf_line(b, "ldv8_%s(a0 + i_v * 8, v_);", dtype_name(n->in[0]->dtype));
+        buf_line(b, "stv8_%s(out + i_v * 8, v_);", dtype_name(t->dtype));
+        d->close_parallel(b, 1);
+        return;
+    }
     for (int a = 0; a < t->rank; a++) total[a] = emit_size_str(ctx, t->shape[a]);
     char letters[IR_MAX_RANK + 1];
     for (int a = 0; a < t->rank; a++) letters[a] = (char)('a' + a);

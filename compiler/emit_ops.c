@@ -25,35 +25,68 @@ static void row_loop(UeajCtx *ctx, Buf *b, const Dialect *d, KernelGeom *kg, con
     (void)ctx;
 }
 
-static void emit_elementwise(UeajCtx *ctx, Buf *b, const Dialect *d, KernelGeom *kg, const IrNode *n)
+/* A parallel loop over several axes (letters[a] names axis a: i_<letter>):
+ * nested loops in C, one flat grid-stride loop over the product in CUDA, so
+ * on a GPU every element (or pair, for rope) is its own thread even when
+ * there is one token. */
+static void par_loop(Buf *b, const Dialect *d, KernelGeom *kg, const char *letters, const char *e0, const char *e1,
+                     const char *e2)
 {
-    const char *N = emit_numel_str(ctx, n->out, 0, n->out->rank);
-    row_loop(ctx, b, d, kg, "e", N);
-    const char *x = arena_printf(&ctx->arena, "ld_%s(a0[i_e])", ld(n->in[0]));
-    const char *y = n->nin > 1 ? arena_printf(&ctx->arena, "ld_%s(a1[i_e])", ld(n->in[1])) : "";
+    const char *ext[3] = {e0, e1, e2};
+    d->open_parallel(b, kg, letters, ext, (int)strlen(letters));
+}
+
+/* One element: dst = op(x[, y]), x and y float expressions. */
+static void elementwise_body(UeajCtx *ctx, Buf *b, const IrNode *n, const char *dst, const char *x, const char *y)
+{
     switch (n->op) {
-    case OP_ADD: buf_line(b, "out[i_e] = %s + %s;", x, y); break;
-    case OP_SUB: buf_line(b, "out[i_e] = %s - %s;", x, y); break;
-    case OP_MUL: buf_line(b, "out[i_e] = %s * %s;", x, y); break;
-    case OP_DIV: buf_line(b, "out[i_e] = %s / %s;", x, y); break;
+    case OP_ADD: buf_line(b, "%s = %s + %s;", dst, x, y); break;
+    case OP_SUB: buf_line(b, "%s = %s - %s;", dst, x, y); break;
+    case OP_MUL: buf_line(b, "%s = %s * %s;", dst, x, y); break;
+    case OP_DIV: buf_line(b, "%s = %s / %s;", dst, x, y); break;
     case OP_MULC: {
         Buf lit;
         buf_init(&lit);
         emit_float_lit(&lit, n->fattr[0], DT_F32);
-        buf_line(b, "out[i_e] = %s * %s;", x, lit.p);
+        buf_line(b, "%s = %s * %s;", dst, x, lit.p);
         buf_free(&lit);
         break;
     }
-    case OP_SILU: buf_line(b, "const float v = %s;", x); buf_line(b, "out[i_e] = v / (1.0f + expf(-v));"); break;
-    case OP_RELU: buf_line(b, "const float v = %s;", x); buf_line(b, "out[i_e] = v > 0.0f ? v : 0.0f;"); break;
+    case OP_SILU: buf_line(b, "const float v = %s;", x); buf_line(b, "%s = v / (1.0f + expf(-v));", dst); break;
+    case OP_RELU: buf_line(b, "const float v = %s;", x); buf_line(b, "%s = v > 0.0f ? v : 0.0f;", dst); break;
     case OP_GELU:
         buf_line(b, "const float v = %s;", x);
-        buf_line(b, "out[i_e] = 0.5f * v * (1.0f + erff(v * 0.70710678118654752f));");
+        buf_line(b, "%s = 0.5f * v * (1.0f + erff(v * 0.70710678118654752f));", dst);
         break;
-    case OP_EXP: buf_line(b, "out[i_e] = expf(%s);", x); break;
-    case OP_NEG: buf_line(b, "out[i_e] = -%s;", x); break;
+    case OP_EXP: buf_line(b, "%s = expf(%s);", dst, x); break;
+    case OP_NEG: buf_line(b, "%s = -%s;", dst, x); break;
     default: ueaj_unreachable();
     }
+    (void)ctx;
+}
+
+/* Operands and output have one shape, row-major: element i_e of each. */
+static void emit_elementwise(UeajCtx *ctx, Buf *b, const Dialect *d, KernelGeom *kg, const IrNode *n)
+{
+    bool vec = d->vec8 && emit_vec8_type(n->in[0]->dtype) && (n->nin < 2 || emit_vec8_type(n->in[1]->dtype));
+    const char *v8 = vec ? emit_numel_div8(ctx, n->out) : NULL;
+    if (v8) { /* 8 consecutive elements per thread, each computed as below */
+        emit_vec8_open(b, d, kg, v8);
+        buf_line(b, "float x_[8], %so_[8];", n->nin > 1 ? "y_[8], " : "");
+        buf_line(b, "ldv8_%s(a0 + i_v * 8, x_);", ld(n->in[0]));
+        if (n->nin > 1) buf_line(b, "ldv8_%s(a1 + i_v * 8, y_);", ld(n->in[1]));
+        buf_open(b, "for (int l_ = 0; l_ < 8; l_++) {");
+        elementwise_body(ctx, b, n, "o_[l_]", "x_[l_]", "y_[l_]");
+        buf_close(b, "}");
+        buf_line(b, "stv8_f32(out + i_v * 8, o_);");
+        d->close_parallel(b, 1);
+        return;
+    }
+    const char *N = emit_numel_str(ctx, n->out, 0, n->out->rank);
+    row_loop(ctx, b, d, kg, "e", N);
+    const char *x = arena_printf(&ctx->arena, "ld_%s(a0[i_e])", ld(n->in[0]));
+    const char *y = n->nin > 1 ? arena_printf(&ctx->arena, "ld_%s(a1[i_e])", ld(n->in[1])) : "";
+    elementwise_body(ctx, b, n, "out[i_e]", x, y);
     d->close_parallel(b, 1);
 }
 
@@ -116,19 +149,15 @@ static void emit_rope(UeajCtx *ctx, Buf *b, const Dialect *d, KernelGeom *kg, co
     buf_close(b, "};");
     const char *N = emit_size_str(ctx, x->shape[0]);
     const char *inner = emit_numel_str(ctx, x, 1, x->rank - 1);
-    row_loop(ctx, b, d, kg, "n", N);
-    buf_line(b, "const float p = (float)a1[i_n];");
-    buf_open(b, "for (int64_t i_h = 0; i_h < %s; i_h++) {", inner);
-    buf_line(b, "const int64_t base = (i_n * %s + i_h) * %d;", inner, 2 * half);
-    buf_open(b, "for (int j = 0; j < %d; j++) {", half);
-    buf_line(b, "const float ang = p * inv_freq[j];");
+    /* one (token, head, pair) per iteration: pairs j and j + half */
+    par_loop(b, d, kg, "nhj", N, inner, arena_printf(&ctx->arena, "%d", half));
+    buf_line(b, "const float ang = (float)a1[i_n] * inv_freq[i_j];");
     buf_line(b, "const float c = cosf(ang), s = sinf(ang);");
-    buf_line(b, "const float x1 = ld_%s(a0[base + j]), x2 = ld_%s(a0[base + j + %d]);", ld(x), ld(x), half);
-    buf_line(b, "out[base + j] = x1 * c - x2 * s;");
-    buf_line(b, "out[base + j + %d] = x2 * c + x1 * s;", half);
-    buf_close(b, "}");
-    buf_close(b, "}");
-    d->close_parallel(b, 1);
+    buf_line(b, "const int64_t o = (i_n * %s + i_h) * %d + i_j;", inner, 2 * half);
+    buf_line(b, "const float x1 = ld_%s(a0[o]), x2 = ld_%s(a0[o + %d]);", ld(x), ld(x), half);
+    buf_line(b, "out[o] = x1 * c - x2 * s;");
+    buf_line(b, "out[o + %d] = x2 * c + x1 * s;", half);
+    d->close_parallel(b, 3);
 }
 
 /* The keys query i_n sees: [lo, hi) (causal, sliding window), from its position qpos. */
@@ -262,12 +291,11 @@ static void emit_embed(UeajCtx *ctx, Buf *b, const Dialect *d, KernelGeom *kg, c
     const IrTensor *tab = n->in[0];
     const char *N = emit_size_str(ctx, n->in[1]->shape[0]);
     const char *V = emit_size_str(ctx, tab->shape[0]), *D = emit_size_str(ctx, tab->shape[1]);
-    row_loop(ctx, b, d, kg, "n", N);
+    par_loop(b, d, kg, "ni", N, D, NULL);
     buf_line(b, "const int64_t id = a1[i_n];");
     buf_line(b, "/* the runtime checks ids; an out-of-range id gives a zero row, never a wild read */");
-    buf_line(b, "for (int64_t i = 0; i < %s; i++) out[i_n * %s + i] = (id >= 0 && id < %s) ? ld_%s(a0[id * %s + i]) : 0.0f;",
-             D, D, V, ld(tab), D);
-    d->close_parallel(b, 1);
+    buf_line(b, "out[i_n * %s + i_i] = (id >= 0 && id < %s) ? ld_%s(a0[id * %s + i_i]) : 0.0f;", D, V, ld(tab), D);
+    d->close_parallel(b, 2);
 }
 
 static void emit_softmax(UeajCtx *ctx, Buf *b, const Dialect *d, KernelGeom *kg, const IrNode *n)
@@ -324,12 +352,11 @@ static void emit_cache_write(UeajCtx *ctx, Buf *b, const Dialect *d, KernelGeom 
     const IrTensor *c = n->out, *x = n->in[0];
     const char *N = emit_size_str(ctx, x->shape[0]), *C = emit_size_str(ctx, c->shape[0]);
     const char *row = emit_numel_str(ctx, c, 1, c->rank);
-    row_loop(ctx, b, d, kg, "n", N);
+    par_loop(b, d, kg, "ni", N, row, NULL);
     buf_line(b, "const int64_t p = a1[i_n];");
     buf_line(b, "if (p < 0 || p >= %s) continue; /* the runtime checks positions; never write outside the cache */", C);
-    buf_line(b, "for (int64_t i = 0; i < %s; i++) out[p * %s + i] = st_%s(ld_%s(a0[i_n * %s + i]));", row, row,
-             dtype_name(c->dtype), ld(x), row);
-    d->close_parallel(b, 1);
+    buf_line(b, "out[p * %s + i_i] = st_%s(ld_%s(a0[i_n * %s + i_i]));", row, dtype_name(c->dtype), ld(x), row);
+    d->close_parallel(b, 2);
 }
 
 static void emit_last_rows(UeajCtx *ctx, Buf *b, const Dialect *d, KernelGeom *kg, const IrNode *n)
@@ -338,10 +365,9 @@ static void emit_last_rows(UeajCtx *ctx, Buf *b, const Dialect *d, KernelGeom *k
     const char *N = emit_size_str(ctx, x->shape[0]), *M = emit_size_str(ctx, o->shape[0]);
     const char *row = emit_numel_str(ctx, x, 1, x->rank);
     buf_line(b, "/* the runtime guarantees %s <= %s */", M, N);
-    row_loop(ctx, b, d, kg, "m", M);
-    buf_line(b, "for (int64_t i = 0; i < %s; i++) out[i_m * %s + i] = ld_%s(a0[(%s - %s + i_m) * %s + i]);", row, row,
-             ld(x), N, M, row);
-    d->close_parallel(b, 1);
+    par_loop(b, d, kg, "mi", M, row, NULL);
+    buf_line(b, "out[i_m * %s + i_i] = ld_%s(a0[(%s - %s + i_m) * %s + i_i]);", row, ld(x), N, M, row);
+    d->close_parallel(b, 2);
 }
 
 void emit_builtin(UeajCtx *ctx, Buf *b, const Dialect *d, KernelGeom *kg, const IrGraph *g, const IrNode *n)

@@ -144,7 +144,7 @@ static int harness_open(CudaExec *x, const char *src, const char *name, const ch
     /* an ueajc built with AddressSanitizer (make check-asan) runs the
      * generated kernels under ASan and UBSan too: the shared object uses
      * the runtime the executable carries */
-    static const char *const flags[] = {"-std=c++17", "-O1", "-ffp-contract=off", "-DUEAJ_HAVE_STDINT", "-shared", "-fPIC",
+    static const char *const flags[] = {"-std=c++17", "-O1", "-ffp-contract=off", "-fno-strict-aliasing", "-DUEAJ_HAVE_STDINT", "-shared", "-fPIC",
                                         "-fvisibility=hidden", "-fvisibility-inlines-hidden",
 #if defined(__SANITIZE_ADDRESS__)
                                         "-fsanitize=address,undefined", "-fno-omit-frame-pointer",

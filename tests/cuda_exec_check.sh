@@ -19,10 +19,17 @@
 #         operand (relative 2^-9) then sums over k and through the layers:
 #         max |diff| <= 3e-2 * max |cpu| (observed about 6e-3 for the tiny
 #         Llama).
+#   exact elementwise kernels on bf16, f16 and fp8 inputs through the
+#         vector loads (ldv8_T, 8 elements per thread): the same arithmetic
+#         as C, so max |diff| must be 0.
 #   math  built-in kernels only (no matmul: builtins.ue, fp8 weights):
 #         2e-6 on the harness (the same arithmetic: observed 0), 1e-4 on a
 #         GPU (CUDA's expf, erff, ... are a few ulp from glibc's).
 # and for 2-D outputs the argmax of every row must be equal.
+#
+# With DEVICE=harness it first checks the generated prelude's vector loads
+# and stores against its scalar conversions (tests/cuda/prelude_vec.cpp,
+# built with g++ and the shim).
 #
 # With DEVICE=harness it also runs the executor's device path on fake
 # drivers (tests/cuda_fakes/modules.c, smallmem.c, cublaslt.c, built by `make fakes`
@@ -47,6 +54,18 @@ bad() { nfail=$((nfail + 1)); echo "FAIL  $*"; }
 TINY="models/llama.ue --config models/tiny-llama.json"
 sed 's/"bfloat16"/"float32"/' models/tiny-llama.json > "$T/tiny-f32.json"
 TINY32="models/llama.ue --config $T/tiny-f32.json"
+
+# the prelude's vector loads and stores against its scalar conversions
+if [ "$DEV" = harness ]; then
+    "$UEAJC" 'i->i' --emit=cuda | sed '/^\/\* Buffers (index/,$d' > "$T/prelude.cuh"
+    if g++ -std=c++17 -O1 -ffp-contract=off -fno-strict-aliasing -DUEAJ_HAVE_STDINT -include tests/cuda/cuda_shim.hpp \
+           -include "$T/prelude.cuh" tests/cuda/prelude_vec.cpp -o "$T/prelude_vec" -pthread > "$T/pv.log" 2>&1 &&
+       "$T/prelude_vec" > "$T/pv.out" 2>&1; then
+        ok "$(cat "$T/pv.out")"
+    else
+        bad "prelude vector loads/stores: $(head -c 1500 "$T/pv.log" "$T/pv.out")"
+    fi
+fi
 
 # inputs and small models for the expression cases
 "$PY" - "$T" <<'EOF' || exit 2
@@ -96,6 +115,17 @@ a = rms_norm(x, g, eps = 1e-5)
 y = ueajsum("nd,ne->de", a, x)
 output y
 EOF
+cat > "$T/narrow.ue" <<'EOF'
+model narrow
+dim n = runtime
+input x[n, 24]
+input b[n, 24] : bf16
+input h[n, 24] : f16
+input e4[n, 24] : f8e4m3
+input e5[n, 24] : f8e5m2
+y = b + h * e4 - 0.5 * e5 + x
+output y
+EOF
 XIN="--input x=$T/x.npy"
 BUILTINS="tests/fixtures/cuda/builtins.ue --input x=$T/x.npy --input ids=$T/ids.npy --input pos=$T/pos.npy --input q=$T/q.npy --input kv=$T/kv.npy"
 
@@ -112,7 +142,8 @@ case_() {
     if msg=$("$PY" - "$T/$name.cpu.npy" "$T/$name.dev.npy" "$kind" "$DEV" 2>&1 <<'EOF'
 import sys, numpy as np
 ref, got, kind, dev = np.load(sys.argv[1]).astype(np.float64), np.load(sys.argv[2]).astype(np.float64), sys.argv[3], sys.argv[4]
-tol = {"f32": 2e-6 if dev == "harness" else 1e-5, "bf16": 3e-2, "math": 2e-6 if dev == "harness" else 1e-4}[kind]
+tol = {"f32": 2e-6 if dev == "harness" else 1e-5, "bf16": 3e-2, "math": 2e-6 if dev == "harness" else 1e-4,
+       "exact": 0.0}[kind]
 if ref.shape != got.shape: sys.exit(f"shape {got.shape}, the C backend's {ref.shape}")
 if not np.all(np.isfinite(got)): sys.exit(f"{np.sum(~np.isfinite(got))} values are not finite")
 d, m = float(np.max(np.abs(ref - got), initial=0)), float(np.max(np.abs(ref), initial=0))
@@ -142,6 +173,7 @@ case_ matmul-bf16 bf16 "$T/mm16.ue" $XIN
 case_ heads-f32 f32 "$T/heads.ue" --input "q=$T/q.npy"
 case_ rmsnorm-gram-f32 f32 "$T/rows.ue" $XIN
 case_ builtins-fp8 math $BUILTINS
+case_ narrow-inputs exact "$T/narrow.ue" $XIN --input "b=$T/x.npy" --input "h=$T/x.npy" --input "e4=$T/x.npy" --input "e5=$T/x.npy"
 }
 
 if [ "$DEV" = harness ]; then

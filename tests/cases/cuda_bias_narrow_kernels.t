@@ -52,14 +52,15 @@ extern "C" __global__ void k1(UeajDims dims, const uint16_t *__restrict__ a0, fl
  *     from: round the summed terms once to the result dtype
  *     at <expr>:1:20
  *     out = t4:f32 -> bf16
- *     launch: grid (8/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over 2 * 4 output elements, one per thread */
+ *     launch: grid (1/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over 1 groups of 8 consecutive elements, one per thread (vector loads and stores) */
 extern "C" __global__ void k2(UeajDims dims, const float *__restrict__ a0, uint16_t *__restrict__ out)
 {
     const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
-    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < 2 * 4; i_ += stride_) {
-        const int64_t i_a = i_ / 4;
-        const int64_t i_b = i_ % 4;
-        out[i_a * 4 + i_b] = st_bf16(ld_f32(a0[i_a * 4 + i_b]));
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < 1; i_ += stride_) {
+        const int64_t i_v = i_;
+        float v_[8];
+        ldv8_f32(a0 + i_v * 8, v_);
+        stv8_bf16(out + i_v * 8, v_);
     }
 }
 
@@ -76,6 +77,6 @@ extern "C" __device__ const char ueaj_plan[] =
     "launch k0_cast 6/256 1 1 256 1 1 0 2 0 5\n"
     "gemm k0/ij%2Cjk-%3Eik a=1 b=5 d=4 ta=n tb=n m=4 n=2 k=3 lda=4 ldb=3 ldd=4 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
     "launch k1 8/256 1 1 256 1 1 0 2 2 4\n"
-    "launch k2 8/256 1 1 256 1 1 0 2 4 3\n"
+    "launch k2 1/256 1 1 256 1 1 0 2 4 3\n"
     "end\n"
     ;

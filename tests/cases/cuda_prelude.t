@@ -103,13 +103,88 @@ static __device__ __forceinline__ float st_f32_d(double x) { return (float)x; }
 static __device__ __forceinline__ double st_f64(double x) { return x; }
 static __device__ __forceinline__ double st_f64_d(double x) { return x; }
 static __device__ __forceinline__ uint16_t st_bf16_d(double x) { return (uint16_t)ueaj_encode(x, 8, 7, 0); }
-static __device__ __forceinline__ uint16_t st_bf16(float x) { return st_bf16_d(x); }
+/* f32 -> bf16, round to nearest even, with integer operations (the same
+ * result as st_bf16_d: bf16 has f32's exponent range); NaN the slow way. */
+static __device__ __forceinline__ uint16_t st_bf16(float x)
+{
+    const uint32_t u = __float_as_uint(x);
+    if ((u & 0x7FFFFFFFu) > 0x7F800000u) return st_bf16_d(x);
+    return (uint16_t)((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
+}
 static __device__ __forceinline__ uint16_t st_f16_d(double x) { return (uint16_t)ueaj_encode(x, 5, 10, 0); }
 static __device__ __forceinline__ uint16_t st_f16(float x) { return st_f16_d(x); }
 static __device__ __forceinline__ uint8_t st_f8e4m3_d(double x) { return (uint8_t)ueaj_encode(x, 4, 3, 1); }
 static __device__ __forceinline__ uint8_t st_f8e4m3(float x) { return st_f8e4m3_d(x); }
 static __device__ __forceinline__ uint8_t st_f8e5m2_d(double x) { return (uint8_t)ueaj_encode(x, 5, 2, 0); }
 static __device__ __forceinline__ uint8_t st_f8e5m2(float x) { return st_f8e5m2_d(x); }
+
+/* Vectorised access to 8 consecutive elements as floats: one 16-byte load
+ * or store for bf16 and f16, two for f32, one 8-byte one for fp8.  p must
+ * be aligned to 8 elements: the emitter uses these only at offsets that are
+ * multiples of 8 elements from a tensor's start, and the runtime aligns
+ * every tensor to 256 bytes.  The values are those of ld_T / st_T. */
+static __device__ __forceinline__ void ldv8_f32(const float *p, float *r)
+{
+    const float4 a = ((const float4 *)p)[0], b = ((const float4 *)p)[1];
+    r[0] = a.x; r[1] = a.y; r[2] = a.z; r[3] = a.w; r[4] = b.x; r[5] = b.y; r[6] = b.z; r[7] = b.w;
+}
+static __device__ __forceinline__ void stv8_f32(float *p, const float *r)
+{
+    float4 a, b;
+    a.x = r[0]; a.y = r[1]; a.z = r[2]; a.w = r[3]; b.x = r[4]; b.y = r[5]; b.z = r[6]; b.w = r[7];
+    ((float4 *)p)[0] = a;
+    ((float4 *)p)[1] = b;
+}
+static __device__ __forceinline__ void ueaj_unpack16(const uint4 a, uint32_t *h)
+{
+    const uint32_t w[4] = {a.x, a.y, a.z, a.w};
+    for (int k = 0; k < 4; k++) { h[2 * k] = w[k] & 0xFFFFu; h[2 * k + 1] = w[k] >> 16; }
+}
+static __device__ __forceinline__ uint4 ueaj_pack16(const uint32_t *h)
+{
+    uint4 a;
+    a.x = h[0] | h[1] << 16; a.y = h[2] | h[3] << 16; a.z = h[4] | h[5] << 16; a.w = h[6] | h[7] << 16;
+    return a;
+}
+static __device__ __forceinline__ void ldv8_bf16(const uint16_t *p, float *r)
+{
+    uint32_t h[8];
+    ueaj_unpack16(*(const uint4 *)p, h);
+    for (int k = 0; k < 8; k++) r[k] = ld_bf16((uint16_t)h[k]);
+}
+static __device__ __forceinline__ void stv8_bf16(uint16_t *p, const float *r)
+{
+    uint32_t h[8];
+    for (int k = 0; k < 8; k++) h[k] = st_bf16(r[k]);
+    *(uint4 *)p = ueaj_pack16(h);
+}
+static __device__ __forceinline__ void ldv8_f16(const uint16_t *p, float *r)
+{
+    uint32_t h[8];
+    ueaj_unpack16(*(const uint4 *)p, h);
+    for (int k = 0; k < 8; k++) r[k] = ld_f16((uint16_t)h[k]);
+}
+static __device__ __forceinline__ void stv8_f16(uint16_t *p, const float *r)
+{
+    uint32_t h[8];
+    for (int k = 0; k < 8; k++) h[k] = st_f16(r[k]);
+    *(uint4 *)p = ueaj_pack16(h);
+}
+#define UEAJ_FP8_VEC(T)                                                                       \
+    static __device__ __forceinline__ void ldv8_##T(const uint8_t *p, float *r)              \
+    {                                                                                         \
+        const uint2 a = *(const uint2 *)p;                                                    \
+        for (int k = 0; k < 4; k++) { r[k] = ld_##T((uint8_t)(a.x >> 8 * k)); r[4 + k] = ld_##T((uint8_t)(a.y >> 8 * k)); } \
+    }                                                                                         \
+    static __device__ __forceinline__ void stv8_##T(uint8_t *p, const float *r)              \
+    {                                                                                         \
+        uint2 a;                                                                              \
+        a.x = a.y = 0;                                                                        \
+        for (int k = 0; k < 4; k++) { a.x |= (uint32_t)st_##T(r[k]) << 8 * k; a.y |= (uint32_t)st_##T(r[4 + k]) << 8 * k; } \
+        *(uint2 *)p = a;                                                                      \
+    }
+UEAJ_FP8_VEC(f8e4m3)
+UEAJ_FP8_VEC(f8e5m2)
 
 /* Team reductions for the row-wise built-ins (rms_norm, softmax): a block
  * of a multiple of 32 threads combines one float per thread; every thread

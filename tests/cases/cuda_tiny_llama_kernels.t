@@ -70,18 +70,19 @@
  *     from: embedding(embed, tokens)
  *     at models/llama.ue:40:5
  *     x = embed:bf16, tokens:i32 -> f32
- *     launch: grid (d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 indices, one per thread */
+ *     launch: grid (64*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 64 output elements, one per thread */
 extern "C" __global__ void k0(UeajDims dims, const uint16_t *__restrict__ a0, const int32_t *__restrict__ a1, float *__restrict__ out)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
     const int64_t D2 = dims.d[2]; /* m */
     const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
-    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0; i_ += stride_) {
-        const int64_t i_n = i_;
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 64; i_ += stride_) {
+        const int64_t i_n = i_ / 64;
+        const int64_t i_i = i_ % 64;
         const int64_t id = a1[i_n];
         /* the runtime checks ids; an out-of-range id gives a zero row, never a wild read */
-        for (int64_t i = 0; i < 64; i++) out[i_n * 64 + i] = (id >= 0 && id < 256) ? ld_bf16(a0[id * 64 + i]) : 0.0f;
+        out[i_n * 64 + i_i] = (id >= 0 && id < 256) ? ld_bf16(a0[id * 64 + i_i]) : 0.0f;
     }
 }
 
@@ -116,17 +117,18 @@ extern "C" __global__ void k1(UeajDims dims, const float *__restrict__ a0, const
  *     from: ueajsum("nd,*dhik->nhik"): its operand h.0 rounded to bf16 for cuBLASLt (A and B of one type)
  *     at models/llama.ue:57:19
  *     h.0.bf16 = h.0:f32 -> bf16
- *     launch: grid (64*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 64 output elements, one per thread */
+ *     launch: grid (8*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 8 groups of 8 consecutive elements, one per thread (vector loads and stores) */
 extern "C" __global__ void k2_cast(UeajDims dims, const float *__restrict__ a0, uint16_t *__restrict__ out)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
     const int64_t D2 = dims.d[2]; /* m */
     const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
-    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 64; i_ += stride_) {
-        const int64_t i_a = i_ / 64;
-        const int64_t i_b = i_ % 64;
-        out[i_a * 64 + i_b] = st_bf16(ld_f32(a0[i_a * 64 + i_b]));
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 8; i_ += stride_) {
+        const int64_t i_v = i_;
+        float v_[8];
+        ldv8_f32(a0 + i_v * 8, v_);
+        stv8_bf16(out + i_v * 8, v_);
     }
 }
 
@@ -158,7 +160,7 @@ extern "C" __global__ void k2_cast(UeajDims dims, const float *__restrict__ a0, 
  *     from: rope
  *     at models/llama.ue:60:10
  *     qr.0 = q.0:f32, pos:i32 -> f32
- *     launch: grid (d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 indices, one per thread */
+ *     launch: grid (32*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 4 * 8 output elements, one per thread */
 extern "C" __global__ void k5(UeajDims dims, const float *__restrict__ a0, const int32_t *__restrict__ a1, float *__restrict__ out)
 {
     const int64_t D0 = dims.d[0]; /* n */
@@ -175,19 +177,16 @@ extern "C" __global__ void k5(UeajDims dims, const float *__restrict__ a0, const
         3.222932889e-07f,
     };
     const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
-    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0; i_ += stride_) {
-        const int64_t i_n = i_;
-        const float p = (float)a1[i_n];
-        for (int64_t i_h = 0; i_h < 4; i_h++) {
-            const int64_t base = (i_n * 4 + i_h) * 16;
-            for (int j = 0; j < 8; j++) {
-                const float ang = p * inv_freq[j];
-                const float c = cosf(ang), s = sinf(ang);
-                const float x1 = ld_f32(a0[base + j]), x2 = ld_f32(a0[base + j + 8]);
-                out[base + j] = x1 * c - x2 * s;
-                out[base + j + 8] = x2 * c + x1 * s;
-            }
-        }
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 4 * 8; i_ += stride_) {
+        const int64_t i_n = i_ / (4 * 8);
+        const int64_t i_h = i_ / 8 % 4;
+        const int64_t i_j = i_ % 8;
+        const float ang = (float)a1[i_n] * inv_freq[i_j];
+        const float c = cosf(ang), s = sinf(ang);
+        const int64_t o = (i_n * 4 + i_h) * 16 + i_j;
+        const float x1 = ld_f32(a0[o]), x2 = ld_f32(a0[o + 8]);
+        out[o] = x1 * c - x2 * s;
+        out[o + 8] = x2 * c + x1 * s;
     }
 }
 
@@ -195,7 +194,7 @@ extern "C" __global__ void k5(UeajDims dims, const float *__restrict__ a0, const
  *     from: rope
  *     at models/llama.ue:62:10
  *     kr.0 = kk.0:f32, pos:i32 -> f32
- *     launch: grid (d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 indices, one per thread */
+ *     launch: grid (16*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 2 * 8 output elements, one per thread */
 extern "C" __global__ void k6(UeajDims dims, const float *__restrict__ a0, const int32_t *__restrict__ a1, float *__restrict__ out)
 {
     const int64_t D0 = dims.d[0]; /* n */
@@ -212,19 +211,16 @@ extern "C" __global__ void k6(UeajDims dims, const float *__restrict__ a0, const
         3.222932889e-07f,
     };
     const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
-    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0; i_ += stride_) {
-        const int64_t i_n = i_;
-        const float p = (float)a1[i_n];
-        for (int64_t i_h = 0; i_h < 2; i_h++) {
-            const int64_t base = (i_n * 2 + i_h) * 16;
-            for (int j = 0; j < 8; j++) {
-                const float ang = p * inv_freq[j];
-                const float c = cosf(ang), s = sinf(ang);
-                const float x1 = ld_f32(a0[base + j]), x2 = ld_f32(a0[base + j + 8]);
-                out[base + j] = x1 * c - x2 * s;
-                out[base + j + 8] = x2 * c + x1 * s;
-            }
-        }
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 2 * 8; i_ += stride_) {
+        const int64_t i_n = i_ / (2 * 8);
+        const int64_t i_h = i_ / 8 % 2;
+        const int64_t i_j = i_ % 8;
+        const float ang = (float)a1[i_n] * inv_freq[i_j];
+        const float c = cosf(ang), s = sinf(ang);
+        const int64_t o = (i_n * 2 + i_h) * 16 + i_j;
+        const float x1 = ld_f32(a0[o]), x2 = ld_f32(a0[o + 8]);
+        out[o] = x1 * c - x2 * s;
+        out[o + 8] = x2 * c + x1 * s;
     }
 }
 
@@ -232,18 +228,19 @@ extern "C" __global__ void k6(UeajDims dims, const float *__restrict__ a0, const
  *     from: cache_write(kc, kr, pos)
  *     at models/llama.ue:64:10
  *     kc.0 = kr.0:f32, pos:i32 -> f32
- *     launch: grid (d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 indices, one per thread */
+ *     launch: grid (32*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 32 output elements, one per thread */
 extern "C" __global__ void k7(UeajDims dims, const float *__restrict__ a0, const int32_t *__restrict__ a1, float *__restrict__ out)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
     const int64_t D2 = dims.d[2]; /* m */
     const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
-    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0; i_ += stride_) {
-        const int64_t i_n = i_;
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 32; i_ += stride_) {
+        const int64_t i_n = i_ / 32;
+        const int64_t i_i = i_ % 32;
         const int64_t p = a1[i_n];
         if (p < 0 || p >= D1) continue; /* the runtime checks positions; never write outside the cache */
-        for (int64_t i = 0; i < 32; i++) out[p * 32 + i] = st_f32(ld_f32(a0[i_n * 32 + i]));
+        out[p * 32 + i_i] = st_f32(ld_f32(a0[i_n * 32 + i_i]));
     }
 }
 
@@ -251,18 +248,19 @@ extern "C" __global__ void k7(UeajDims dims, const float *__restrict__ a0, const
  *     from: cache_write(vc, vv, pos)
  *     at models/llama.ue:65:10
  *     vc.0 = vv.0:f32, pos:i32 -> f32
- *     launch: grid (d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 indices, one per thread */
+ *     launch: grid (32*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 32 output elements, one per thread */
 extern "C" __global__ void k8(UeajDims dims, const float *__restrict__ a0, const int32_t *__restrict__ a1, float *__restrict__ out)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
     const int64_t D2 = dims.d[2]; /* m */
     const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
-    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0; i_ += stride_) {
-        const int64_t i_n = i_;
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 32; i_ += stride_) {
+        const int64_t i_n = i_ / 32;
+        const int64_t i_i = i_ % 32;
         const int64_t p = a1[i_n];
         if (p < 0 || p >= D1) continue; /* the runtime checks positions; never write outside the cache */
-        for (int64_t i = 0; i < 32; i++) out[p * 32 + i] = st_f32(ld_f32(a0[i_n * 32 + i]));
+        out[p * 32 + i_i] = st_f32(ld_f32(a0[i_n * 32 + i_i]));
     }
 }
 
@@ -320,19 +318,18 @@ extern "C" __global__ void k9(UeajDims dims, const float *__restrict__ a0, const
  *     from: ueajsum("nhik,*hikd->nd"): its operand a.0 rounded to bf16 for cuBLASLt (A and B of one type)
  *     at models/llama.ue:69:23
  *     a.0.bf16 = a.0:f32 -> bf16
- *     launch: grid (64*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 2 * 2 * 16 output elements, one per thread */
+ *     launch: grid (8*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 8 groups of 8 consecutive elements, one per thread (vector loads and stores) */
 extern "C" __global__ void k10_cast(UeajDims dims, const float *__restrict__ a0, uint16_t *__restrict__ out)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
     const int64_t D2 = dims.d[2]; /* m */
     const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
-    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 2 * 2 * 16; i_ += stride_) {
-        const int64_t i_a = i_ / (2 * 2 * 16);
-        const int64_t i_b = i_ / (2 * 16) % 2;
-        const int64_t i_c = i_ / 16 % 2;
-        const int64_t i_d = i_ % 16;
-        out[i_a * 2 * 2 * 16 + i_b * 2 * 16 + i_c * 16 + i_d] = st_bf16(ld_f32(a0[i_a * 2 * 2 * 16 + i_b * 2 * 16 + i_c * 16 + i_d]));
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 8; i_ += stride_) {
+        const int64_t i_v = i_;
+        float v_[8];
+        ldv8_f32(a0 + i_v * 8, v_);
+        stv8_bf16(out + i_v * 8, v_);
     }
 }
 
@@ -347,16 +344,22 @@ extern "C" __global__ void k10_cast(UeajDims dims, const float *__restrict__ a0,
 /* k11: add
  *     at models/llama.ue:69:10
  *     x.0 = x:f32, t22:f32 -> f32
- *     launch: grid (64*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 64 indices, one per thread */
+ *     launch: grid (8*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 8 groups of 8 consecutive elements, one per thread (vector loads and stores) */
 extern "C" __global__ void k11(UeajDims dims, const float *__restrict__ a0, const float *__restrict__ a1, float *__restrict__ out)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
     const int64_t D2 = dims.d[2]; /* m */
     const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
-    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 64; i_ += stride_) {
-        const int64_t i_e = i_;
-        out[i_e] = ld_f32(a0[i_e]) + ld_f32(a1[i_e]);
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 8; i_ += stride_) {
+        const int64_t i_v = i_;
+        float x_[8], y_[8], o_[8];
+        ldv8_f32(a0 + i_v * 8, x_);
+        ldv8_f32(a1 + i_v * 8, y_);
+        for (int l_ = 0; l_ < 8; l_++) {
+            o_[l_] = x_[l_] + y_[l_];
+        }
+        stv8_f32(out + i_v * 8, o_);
     }
 }
 
@@ -391,17 +394,18 @@ extern "C" __global__ void k12(UeajDims dims, const float *__restrict__ a0, cons
  *     from: ueajsum("nd,*df->nf"): its operand hm.0 rounded to bf16 for cuBLASLt (A and B of one type)
  *     at models/llama.ue:72:19
  *     hm.0.bf16 = hm.0:f32 -> bf16
- *     launch: grid (64*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 64 output elements, one per thread */
+ *     launch: grid (8*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 8 groups of 8 consecutive elements, one per thread (vector loads and stores) */
 extern "C" __global__ void k13_cast(UeajDims dims, const float *__restrict__ a0, uint16_t *__restrict__ out)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
     const int64_t D2 = dims.d[2]; /* m */
     const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
-    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 64; i_ += stride_) {
-        const int64_t i_a = i_ / 64;
-        const int64_t i_b = i_ % 64;
-        out[i_a * 64 + i_b] = st_bf16(ld_f32(a0[i_a * 64 + i_b]));
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 8; i_ += stride_) {
+        const int64_t i_v = i_;
+        float v_[8];
+        ldv8_f32(a0 + i_v * 8, v_);
+        stv8_bf16(out + i_v * 8, v_);
     }
 }
 
@@ -425,33 +429,44 @@ extern "C" __global__ void k13_cast(UeajDims dims, const float *__restrict__ a0,
  *     from: silu(g)
  *     at models/llama.ue:74:36
  *     t27 = g.0:f32 -> f32
- *     launch: grid (160*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 160 indices, one per thread */
+ *     launch: grid (20*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 20 groups of 8 consecutive elements, one per thread (vector loads and stores) */
 extern "C" __global__ void k15(UeajDims dims, const float *__restrict__ a0, float *__restrict__ out)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
     const int64_t D2 = dims.d[2]; /* m */
     const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
-    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 160; i_ += stride_) {
-        const int64_t i_e = i_;
-        const float v = ld_f32(a0[i_e]);
-        out[i_e] = v / (1.0f + expf(-v));
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 20; i_ += stride_) {
+        const int64_t i_v = i_;
+        float x_[8], o_[8];
+        ldv8_f32(a0 + i_v * 8, x_);
+        for (int l_ = 0; l_ < 8; l_++) {
+            const float v = x_[l_];
+            o_[l_] = v / (1.0f + expf(-v));
+        }
+        stv8_f32(out + i_v * 8, o_);
     }
 }
 
 /* k16: mul
  *     at models/llama.ue:74:36
  *     t28 = t27:f32, u.0:f32 -> f32
- *     launch: grid (160*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 160 indices, one per thread */
+ *     launch: grid (20*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 20 groups of 8 consecutive elements, one per thread (vector loads and stores) */
 extern "C" __global__ void k16(UeajDims dims, const float *__restrict__ a0, const float *__restrict__ a1, float *__restrict__ out)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
     const int64_t D2 = dims.d[2]; /* m */
     const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
-    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 160; i_ += stride_) {
-        const int64_t i_e = i_;
-        out[i_e] = ld_f32(a0[i_e]) * ld_f32(a1[i_e]);
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 20; i_ += stride_) {
+        const int64_t i_v = i_;
+        float x_[8], y_[8], o_[8];
+        ldv8_f32(a0 + i_v * 8, x_);
+        ldv8_f32(a1 + i_v * 8, y_);
+        for (int l_ = 0; l_ < 8; l_++) {
+            o_[l_] = x_[l_] * y_[l_];
+        }
+        stv8_f32(out + i_v * 8, o_);
     }
 }
 
@@ -459,17 +474,18 @@ extern "C" __global__ void k16(UeajDims dims, const float *__restrict__ a0, cons
  *     from: ueajsum("nf,*fd->nd"): its operand t28 rounded to bf16 for cuBLASLt (A and B of one type)
  *     at models/llama.ue:74:23
  *     t28.bf16 = t28:f32 -> bf16
- *     launch: grid (160*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 160 output elements, one per thread */
+ *     launch: grid (20*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 20 groups of 8 consecutive elements, one per thread (vector loads and stores) */
 extern "C" __global__ void k17_cast(UeajDims dims, const float *__restrict__ a0, uint16_t *__restrict__ out)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
     const int64_t D2 = dims.d[2]; /* m */
     const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
-    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 160; i_ += stride_) {
-        const int64_t i_a = i_ / 160;
-        const int64_t i_b = i_ % 160;
-        out[i_a * 160 + i_b] = st_bf16(ld_f32(a0[i_a * 160 + i_b]));
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 20; i_ += stride_) {
+        const int64_t i_v = i_;
+        float v_[8];
+        ldv8_f32(a0 + i_v * 8, v_);
+        stv8_bf16(out + i_v * 8, v_);
     }
 }
 
@@ -484,16 +500,22 @@ extern "C" __global__ void k17_cast(UeajDims dims, const float *__restrict__ a0,
 /* k18: add
  *     at models/llama.ue:74:10
  *     x.0_2 = x.0:f32, t29:f32 -> f32
- *     launch: grid (64*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 64 indices, one per thread */
+ *     launch: grid (8*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 8 groups of 8 consecutive elements, one per thread (vector loads and stores) */
 extern "C" __global__ void k18(UeajDims dims, const float *__restrict__ a0, const float *__restrict__ a1, float *__restrict__ out)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
     const int64_t D2 = dims.d[2]; /* m */
     const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
-    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 64; i_ += stride_) {
-        const int64_t i_e = i_;
-        out[i_e] = ld_f32(a0[i_e]) + ld_f32(a1[i_e]);
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 8; i_ += stride_) {
+        const int64_t i_v = i_;
+        float x_[8], y_[8], o_[8];
+        ldv8_f32(a0 + i_v * 8, x_);
+        ldv8_f32(a1 + i_v * 8, y_);
+        for (int l_ = 0; l_ < 8; l_++) {
+            o_[l_] = x_[l_] + y_[l_];
+        }
+        stv8_f32(out + i_v * 8, o_);
     }
 }
 
@@ -528,17 +550,18 @@ extern "C" __global__ void k19(UeajDims dims, const float *__restrict__ a0, cons
  *     from: ueajsum("nd,*dhik->nhik"): its operand h.1 rounded to bf16 for cuBLASLt (A and B of one type)
  *     at models/llama.ue:57:19
  *     h.1.bf16 = h.1:f32 -> bf16
- *     launch: grid (64*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 64 output elements, one per thread */
+ *     launch: grid (8*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 8 groups of 8 consecutive elements, one per thread (vector loads and stores) */
 extern "C" __global__ void k20_cast(UeajDims dims, const float *__restrict__ a0, uint16_t *__restrict__ out)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
     const int64_t D2 = dims.d[2]; /* m */
     const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
-    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 64; i_ += stride_) {
-        const int64_t i_a = i_ / 64;
-        const int64_t i_b = i_ % 64;
-        out[i_a * 64 + i_b] = st_bf16(ld_f32(a0[i_a * 64 + i_b]));
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 8; i_ += stride_) {
+        const int64_t i_v = i_;
+        float v_[8];
+        ldv8_f32(a0 + i_v * 8, v_);
+        stv8_bf16(out + i_v * 8, v_);
     }
 }
 
@@ -570,7 +593,7 @@ extern "C" __global__ void k20_cast(UeajDims dims, const float *__restrict__ a0,
  *     from: rope
  *     at models/llama.ue:60:10
  *     qr.1 = q.1:f32, pos:i32 -> f32
- *     launch: grid (d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 indices, one per thread */
+ *     launch: grid (32*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 4 * 8 output elements, one per thread */
 extern "C" __global__ void k23(UeajDims dims, const float *__restrict__ a0, const int32_t *__restrict__ a1, float *__restrict__ out)
 {
     const int64_t D0 = dims.d[0]; /* n */
@@ -587,19 +610,16 @@ extern "C" __global__ void k23(UeajDims dims, const float *__restrict__ a0, cons
         3.222932889e-07f,
     };
     const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
-    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0; i_ += stride_) {
-        const int64_t i_n = i_;
-        const float p = (float)a1[i_n];
-        for (int64_t i_h = 0; i_h < 4; i_h++) {
-            const int64_t base = (i_n * 4 + i_h) * 16;
-            for (int j = 0; j < 8; j++) {
-                const float ang = p * inv_freq[j];
-                const float c = cosf(ang), s = sinf(ang);
-                const float x1 = ld_f32(a0[base + j]), x2 = ld_f32(a0[base + j + 8]);
-                out[base + j] = x1 * c - x2 * s;
-                out[base + j + 8] = x2 * c + x1 * s;
-            }
-        }
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 4 * 8; i_ += stride_) {
+        const int64_t i_n = i_ / (4 * 8);
+        const int64_t i_h = i_ / 8 % 4;
+        const int64_t i_j = i_ % 8;
+        const float ang = (float)a1[i_n] * inv_freq[i_j];
+        const float c = cosf(ang), s = sinf(ang);
+        const int64_t o = (i_n * 4 + i_h) * 16 + i_j;
+        const float x1 = ld_f32(a0[o]), x2 = ld_f32(a0[o + 8]);
+        out[o] = x1 * c - x2 * s;
+        out[o + 8] = x2 * c + x1 * s;
     }
 }
 
@@ -607,7 +627,7 @@ extern "C" __global__ void k23(UeajDims dims, const float *__restrict__ a0, cons
  *     from: rope
  *     at models/llama.ue:62:10
  *     kr.1 = kk.1:f32, pos:i32 -> f32
- *     launch: grid (d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 indices, one per thread */
+ *     launch: grid (16*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 2 * 8 output elements, one per thread */
 extern "C" __global__ void k24(UeajDims dims, const float *__restrict__ a0, const int32_t *__restrict__ a1, float *__restrict__ out)
 {
     const int64_t D0 = dims.d[0]; /* n */
@@ -624,19 +644,16 @@ extern "C" __global__ void k24(UeajDims dims, const float *__restrict__ a0, cons
         3.222932889e-07f,
     };
     const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
-    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0; i_ += stride_) {
-        const int64_t i_n = i_;
-        const float p = (float)a1[i_n];
-        for (int64_t i_h = 0; i_h < 2; i_h++) {
-            const int64_t base = (i_n * 2 + i_h) * 16;
-            for (int j = 0; j < 8; j++) {
-                const float ang = p * inv_freq[j];
-                const float c = cosf(ang), s = sinf(ang);
-                const float x1 = ld_f32(a0[base + j]), x2 = ld_f32(a0[base + j + 8]);
-                out[base + j] = x1 * c - x2 * s;
-                out[base + j + 8] = x2 * c + x1 * s;
-            }
-        }
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 2 * 8; i_ += stride_) {
+        const int64_t i_n = i_ / (2 * 8);
+        const int64_t i_h = i_ / 8 % 2;
+        const int64_t i_j = i_ % 8;
+        const float ang = (float)a1[i_n] * inv_freq[i_j];
+        const float c = cosf(ang), s = sinf(ang);
+        const int64_t o = (i_n * 2 + i_h) * 16 + i_j;
+        const float x1 = ld_f32(a0[o]), x2 = ld_f32(a0[o + 8]);
+        out[o] = x1 * c - x2 * s;
+        out[o + 8] = x2 * c + x1 * s;
     }
 }
 
@@ -644,18 +661,19 @@ extern "C" __global__ void k24(UeajDims dims, const float *__restrict__ a0, cons
  *     from: cache_write(kc, kr, pos)
  *     at models/llama.ue:64:10
  *     kc.1 = kr.1:f32, pos:i32 -> f32
- *     launch: grid (d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 indices, one per thread */
+ *     launch: grid (32*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 32 output elements, one per thread */
 extern "C" __global__ void k25(UeajDims dims, const float *__restrict__ a0, const int32_t *__restrict__ a1, float *__restrict__ out)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
     const int64_t D2 = dims.d[2]; /* m */
     const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
-    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0; i_ += stride_) {
-        const int64_t i_n = i_;
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 32; i_ += stride_) {
+        const int64_t i_n = i_ / 32;
+        const int64_t i_i = i_ % 32;
         const int64_t p = a1[i_n];
         if (p < 0 || p >= D1) continue; /* the runtime checks positions; never write outside the cache */
-        for (int64_t i = 0; i < 32; i++) out[p * 32 + i] = st_f32(ld_f32(a0[i_n * 32 + i]));
+        out[p * 32 + i_i] = st_f32(ld_f32(a0[i_n * 32 + i_i]));
     }
 }
 
@@ -663,18 +681,19 @@ extern "C" __global__ void k25(UeajDims dims, const float *__restrict__ a0, cons
  *     from: cache_write(vc, vv, pos)
  *     at models/llama.ue:65:10
  *     vc.1 = vv.1:f32, pos:i32 -> f32
- *     launch: grid (d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 indices, one per thread */
+ *     launch: grid (32*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 32 output elements, one per thread */
 extern "C" __global__ void k26(UeajDims dims, const float *__restrict__ a0, const int32_t *__restrict__ a1, float *__restrict__ out)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
     const int64_t D2 = dims.d[2]; /* m */
     const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
-    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0; i_ += stride_) {
-        const int64_t i_n = i_;
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 32; i_ += stride_) {
+        const int64_t i_n = i_ / 32;
+        const int64_t i_i = i_ % 32;
         const int64_t p = a1[i_n];
         if (p < 0 || p >= D1) continue; /* the runtime checks positions; never write outside the cache */
-        for (int64_t i = 0; i < 32; i++) out[p * 32 + i] = st_f32(ld_f32(a0[i_n * 32 + i]));
+        out[p * 32 + i_i] = st_f32(ld_f32(a0[i_n * 32 + i_i]));
     }
 }
 
@@ -732,19 +751,18 @@ extern "C" __global__ void k27(UeajDims dims, const float *__restrict__ a0, cons
  *     from: ueajsum("nhik,*hikd->nd"): its operand a.1 rounded to bf16 for cuBLASLt (A and B of one type)
  *     at models/llama.ue:69:23
  *     a.1.bf16 = a.1:f32 -> bf16
- *     launch: grid (64*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 2 * 2 * 16 output elements, one per thread */
+ *     launch: grid (8*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 8 groups of 8 consecutive elements, one per thread (vector loads and stores) */
 extern "C" __global__ void k28_cast(UeajDims dims, const float *__restrict__ a0, uint16_t *__restrict__ out)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
     const int64_t D2 = dims.d[2]; /* m */
     const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
-    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 2 * 2 * 16; i_ += stride_) {
-        const int64_t i_a = i_ / (2 * 2 * 16);
-        const int64_t i_b = i_ / (2 * 16) % 2;
-        const int64_t i_c = i_ / 16 % 2;
-        const int64_t i_d = i_ % 16;
-        out[i_a * 2 * 2 * 16 + i_b * 2 * 16 + i_c * 16 + i_d] = st_bf16(ld_f32(a0[i_a * 2 * 2 * 16 + i_b * 2 * 16 + i_c * 16 + i_d]));
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 8; i_ += stride_) {
+        const int64_t i_v = i_;
+        float v_[8];
+        ldv8_f32(a0 + i_v * 8, v_);
+        stv8_bf16(out + i_v * 8, v_);
     }
 }
 
@@ -759,16 +777,22 @@ extern "C" __global__ void k28_cast(UeajDims dims, const float *__restrict__ a0,
 /* k29: add
  *     at models/llama.ue:69:10
  *     x.1 = x.0_2:f32, t49:f32 -> f32
- *     launch: grid (64*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 64 indices, one per thread */
+ *     launch: grid (8*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 8 groups of 8 consecutive elements, one per thread (vector loads and stores) */
 extern "C" __global__ void k29(UeajDims dims, const float *__restrict__ a0, const float *__restrict__ a1, float *__restrict__ out)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
     const int64_t D2 = dims.d[2]; /* m */
     const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
-    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 64; i_ += stride_) {
-        const int64_t i_e = i_;
-        out[i_e] = ld_f32(a0[i_e]) + ld_f32(a1[i_e]);
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 8; i_ += stride_) {
+        const int64_t i_v = i_;
+        float x_[8], y_[8], o_[8];
+        ldv8_f32(a0 + i_v * 8, x_);
+        ldv8_f32(a1 + i_v * 8, y_);
+        for (int l_ = 0; l_ < 8; l_++) {
+            o_[l_] = x_[l_] + y_[l_];
+        }
+        stv8_f32(out + i_v * 8, o_);
     }
 }
 
@@ -803,17 +827,18 @@ extern "C" __global__ void k30(UeajDims dims, const float *__restrict__ a0, cons
  *     from: ueajsum("nd,*df->nf"): its operand hm.1 rounded to bf16 for cuBLASLt (A and B of one type)
  *     at models/llama.ue:72:19
  *     hm.1.bf16 = hm.1:f32 -> bf16
- *     launch: grid (64*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 64 output elements, one per thread */
+ *     launch: grid (8*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 8 groups of 8 consecutive elements, one per thread (vector loads and stores) */
 extern "C" __global__ void k31_cast(UeajDims dims, const float *__restrict__ a0, uint16_t *__restrict__ out)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
     const int64_t D2 = dims.d[2]; /* m */
     const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
-    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 64; i_ += stride_) {
-        const int64_t i_a = i_ / 64;
-        const int64_t i_b = i_ % 64;
-        out[i_a * 64 + i_b] = st_bf16(ld_f32(a0[i_a * 64 + i_b]));
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 8; i_ += stride_) {
+        const int64_t i_v = i_;
+        float v_[8];
+        ldv8_f32(a0 + i_v * 8, v_);
+        stv8_bf16(out + i_v * 8, v_);
     }
 }
 
@@ -837,33 +862,44 @@ extern "C" __global__ void k31_cast(UeajDims dims, const float *__restrict__ a0,
  *     from: silu(g)
  *     at models/llama.ue:74:36
  *     t54 = g.1:f32 -> f32
- *     launch: grid (160*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 160 indices, one per thread */
+ *     launch: grid (20*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 20 groups of 8 consecutive elements, one per thread (vector loads and stores) */
 extern "C" __global__ void k33(UeajDims dims, const float *__restrict__ a0, float *__restrict__ out)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
     const int64_t D2 = dims.d[2]; /* m */
     const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
-    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 160; i_ += stride_) {
-        const int64_t i_e = i_;
-        const float v = ld_f32(a0[i_e]);
-        out[i_e] = v / (1.0f + expf(-v));
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 20; i_ += stride_) {
+        const int64_t i_v = i_;
+        float x_[8], o_[8];
+        ldv8_f32(a0 + i_v * 8, x_);
+        for (int l_ = 0; l_ < 8; l_++) {
+            const float v = x_[l_];
+            o_[l_] = v / (1.0f + expf(-v));
+        }
+        stv8_f32(out + i_v * 8, o_);
     }
 }
 
 /* k34: mul
  *     at models/llama.ue:74:36
  *     t55 = t54:f32, u.1:f32 -> f32
- *     launch: grid (160*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 160 indices, one per thread */
+ *     launch: grid (20*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 20 groups of 8 consecutive elements, one per thread (vector loads and stores) */
 extern "C" __global__ void k34(UeajDims dims, const float *__restrict__ a0, const float *__restrict__ a1, float *__restrict__ out)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
     const int64_t D2 = dims.d[2]; /* m */
     const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
-    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 160; i_ += stride_) {
-        const int64_t i_e = i_;
-        out[i_e] = ld_f32(a0[i_e]) * ld_f32(a1[i_e]);
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 20; i_ += stride_) {
+        const int64_t i_v = i_;
+        float x_[8], y_[8], o_[8];
+        ldv8_f32(a0 + i_v * 8, x_);
+        ldv8_f32(a1 + i_v * 8, y_);
+        for (int l_ = 0; l_ < 8; l_++) {
+            o_[l_] = x_[l_] * y_[l_];
+        }
+        stv8_f32(out + i_v * 8, o_);
     }
 }
 
@@ -871,17 +907,18 @@ extern "C" __global__ void k34(UeajDims dims, const float *__restrict__ a0, cons
  *     from: ueajsum("nf,*fd->nd"): its operand t55 rounded to bf16 for cuBLASLt (A and B of one type)
  *     at models/llama.ue:74:23
  *     t55.bf16 = t55:f32 -> bf16
- *     launch: grid (160*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 160 output elements, one per thread */
+ *     launch: grid (20*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 20 groups of 8 consecutive elements, one per thread (vector loads and stores) */
 extern "C" __global__ void k35_cast(UeajDims dims, const float *__restrict__ a0, uint16_t *__restrict__ out)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
     const int64_t D2 = dims.d[2]; /* m */
     const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
-    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 160; i_ += stride_) {
-        const int64_t i_a = i_ / 160;
-        const int64_t i_b = i_ % 160;
-        out[i_a * 160 + i_b] = st_bf16(ld_f32(a0[i_a * 160 + i_b]));
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 20; i_ += stride_) {
+        const int64_t i_v = i_;
+        float v_[8];
+        ldv8_f32(a0 + i_v * 8, v_);
+        stv8_bf16(out + i_v * 8, v_);
     }
 }
 
@@ -896,16 +933,22 @@ extern "C" __global__ void k35_cast(UeajDims dims, const float *__restrict__ a0,
 /* k36: add
  *     at models/llama.ue:74:10
  *     x.1_2 = x.1:f32, t56:f32 -> f32
- *     launch: grid (64*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 64 indices, one per thread */
+ *     launch: grid (8*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 8 groups of 8 consecutive elements, one per thread (vector loads and stores) */
 extern "C" __global__ void k36(UeajDims dims, const float *__restrict__ a0, const float *__restrict__ a1, float *__restrict__ out)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
     const int64_t D2 = dims.d[2]; /* m */
     const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
-    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 64; i_ += stride_) {
-        const int64_t i_e = i_;
-        out[i_e] = ld_f32(a0[i_e]) + ld_f32(a1[i_e]);
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 8; i_ += stride_) {
+        const int64_t i_v = i_;
+        float x_[8], y_[8], o_[8];
+        ldv8_f32(a0 + i_v * 8, x_);
+        ldv8_f32(a1 + i_v * 8, y_);
+        for (int l_ = 0; l_ < 8; l_++) {
+            o_[l_] = x_[l_] + y_[l_];
+        }
+        stv8_f32(out + i_v * 8, o_);
     }
 }
 
@@ -913,7 +956,7 @@ extern "C" __global__ void k36(UeajDims dims, const float *__restrict__ a0, cons
  *     from: last_rows(x, m)
  *     at models/llama.ue:80:41
  *     t60 = x.1_2:f32 -> f32
- *     launch: grid (d2/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D2 indices, one per thread */
+ *     launch: grid (64*d2/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D2 * 64 output elements, one per thread */
 extern "C" __global__ void k37(UeajDims dims, const float *__restrict__ a0, float *__restrict__ out)
 {
     const int64_t D0 = dims.d[0]; /* n */
@@ -921,9 +964,10 @@ extern "C" __global__ void k37(UeajDims dims, const float *__restrict__ a0, floa
     const int64_t D2 = dims.d[2]; /* m */
     /* the runtime guarantees D2 <= D0 */
     const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
-    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D2; i_ += stride_) {
-        const int64_t i_m = i_;
-        for (int64_t i = 0; i < 64; i++) out[i_m * 64 + i] = ld_f32(a0[(D0 - D2 + i_m) * 64 + i]);
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D2 * 64; i_ += stride_) {
+        const int64_t i_m = i_ / 64;
+        const int64_t i_i = i_ % 64;
+        out[i_m * 64 + i_i] = ld_f32(a0[(D0 - D2 + i_m) * 64 + i_i]);
     }
 }
 
@@ -958,17 +1002,18 @@ extern "C" __global__ void k38(UeajDims dims, const float *__restrict__ a0, cons
  *     from: ueajsum("nd,*dv->nv"): its operand t61 rounded to bf16 for cuBLASLt (A and B of one type)
  *     at models/llama.ue:80:19
  *     t61.bf16 = t61:f32 -> bf16
- *     launch: grid (64*d2/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D2 * 64 output elements, one per thread */
+ *     launch: grid (8*d2/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D2 * 8 groups of 8 consecutive elements, one per thread (vector loads and stores) */
 extern "C" __global__ void k39_cast(UeajDims dims, const float *__restrict__ a0, uint16_t *__restrict__ out)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
     const int64_t D2 = dims.d[2]; /* m */
     const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
-    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D2 * 64; i_ += stride_) {
-        const int64_t i_a = i_ / 64;
-        const int64_t i_b = i_ % 64;
-        out[i_a * 64 + i_b] = st_bf16(ld_f32(a0[i_a * 64 + i_b]));
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D2 * 8; i_ += stride_) {
+        const int64_t i_v = i_;
+        float v_[8];
+        ldv8_f32(a0 + i_v * 8, v_);
+        stv8_bf16(out + i_v * 8, v_);
     }
 }
 
@@ -1100,54 +1145,54 @@ extern "C" __device__ const char ueaj_plan[] =
     "tensor 69 hm.1.bf16 temp bf16 2 d0 64\n"
     "tensor 70 t55.bf16 temp bf16 2 d0 160\n"
     "tensor 71 t61.bf16 temp bf16 2 d2 64\n"
-    "launch k0 d0/256 1 1 256 1 1 0 3 2 0 3\n"
+    "launch k0 64*d0/256 1 1 256 1 1 0 3 2 0 3\n"
     "launch k1 d0 1 1 256 1 1 0 3 3 4 15\n"
-    "launch k2_cast 64*d0/256 1 1 256 1 1 0 2 15 63\n"
+    "launch k2_cast 8*d0/256 1 1 256 1 1 0 2 15 63\n"
     "gemm k2/nd%2Cdhik-%3Enhik a=5 b=63 d=16 ta=n tb=n m=64 n=d0 k=64 lda=64 ldb=64 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
     "gemm k3/nd%2Cdhk-%3Enhk a=6 b=63 d=17 ta=n tb=n m=32 n=d0 k=64 lda=32 ldb=64 ldd=32 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
     "gemm k4/nd%2Cdhk-%3Enhk a=7 b=63 d=18 ta=n tb=n m=32 n=d0 k=64 lda=32 ldb=64 ldd=32 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
-    "launch k5 d0/256 1 1 256 1 1 0 3 16 1 19\n"
-    "launch k6 d0/256 1 1 256 1 1 0 3 17 1 20\n"
-    "launch k7 d0/256 1 1 256 1 1 0 3 20 1 13\n"
-    "launch k8 d0/256 1 1 256 1 1 0 3 18 1 14\n"
+    "launch k5 32*d0/256 1 1 256 1 1 0 3 16 1 19\n"
+    "launch k6 16*d0/256 1 1 256 1 1 0 3 17 1 20\n"
+    "launch k7 32*d0/256 1 1 256 1 1 0 3 20 1 13\n"
+    "launch k8 32*d0/256 1 1 256 1 1 0 3 18 1 14\n"
     "launch k9 4*d0 1 1 256 1 1 0 5 19 13 14 1 21\n"
-    "launch k10_cast 64*d0/256 1 1 256 1 1 0 2 21 64\n"
+    "launch k10_cast 8*d0/256 1 1 256 1 1 0 2 21 64\n"
     "gemm k10/nhik%2Chikd-%3End a=8 b=64 d=22 ta=n tb=n m=64 n=d0 k=64 lda=64 ldb=64 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
-    "launch k11 64*d0/256 1 1 256 1 1 0 3 3 22 23\n"
+    "launch k11 8*d0/256 1 1 256 1 1 0 3 3 22 23\n"
     "launch k12 d0 1 1 256 1 1 0 3 23 9 24\n"
-    "launch k13_cast 64*d0/256 1 1 256 1 1 0 2 24 65\n"
+    "launch k13_cast 8*d0/256 1 1 256 1 1 0 2 24 65\n"
     "gemm k13/nd%2Cdf-%3Enf a=10 b=65 d=25 ta=n tb=n m=160 n=d0 k=64 lda=160 ldb=64 ldd=160 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
     "gemm k14/nd%2Cdf-%3Enf a=11 b=65 d=26 ta=n tb=n m=160 n=d0 k=64 lda=160 ldb=64 ldd=160 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
-    "launch k15 160*d0/256 1 1 256 1 1 0 2 25 27\n"
-    "launch k16 160*d0/256 1 1 256 1 1 0 3 27 26 28\n"
-    "launch k17_cast 160*d0/256 1 1 256 1 1 0 2 28 66\n"
+    "launch k15 20*d0/256 1 1 256 1 1 0 2 25 27\n"
+    "launch k16 20*d0/256 1 1 256 1 1 0 3 27 26 28\n"
+    "launch k17_cast 20*d0/256 1 1 256 1 1 0 2 28 66\n"
     "gemm k17/nf%2Cfd-%3End a=12 b=66 d=29 ta=n tb=n m=64 n=d0 k=160 lda=64 ldb=160 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
-    "launch k18 64*d0/256 1 1 256 1 1 0 3 23 29 30\n"
+    "launch k18 8*d0/256 1 1 256 1 1 0 3 23 29 30\n"
     "launch k19 d0 1 1 256 1 1 0 3 30 31 42\n"
-    "launch k20_cast 64*d0/256 1 1 256 1 1 0 2 42 67\n"
+    "launch k20_cast 8*d0/256 1 1 256 1 1 0 2 42 67\n"
     "gemm k20/nd%2Cdhik-%3Enhik a=32 b=67 d=43 ta=n tb=n m=64 n=d0 k=64 lda=64 ldb=64 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
     "gemm k21/nd%2Cdhk-%3Enhk a=33 b=67 d=44 ta=n tb=n m=32 n=d0 k=64 lda=32 ldb=64 ldd=32 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
     "gemm k22/nd%2Cdhk-%3Enhk a=34 b=67 d=45 ta=n tb=n m=32 n=d0 k=64 lda=32 ldb=64 ldd=32 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
-    "launch k23 d0/256 1 1 256 1 1 0 3 43 1 46\n"
-    "launch k24 d0/256 1 1 256 1 1 0 3 44 1 47\n"
-    "launch k25 d0/256 1 1 256 1 1 0 3 47 1 40\n"
-    "launch k26 d0/256 1 1 256 1 1 0 3 45 1 41\n"
+    "launch k23 32*d0/256 1 1 256 1 1 0 3 43 1 46\n"
+    "launch k24 16*d0/256 1 1 256 1 1 0 3 44 1 47\n"
+    "launch k25 32*d0/256 1 1 256 1 1 0 3 47 1 40\n"
+    "launch k26 32*d0/256 1 1 256 1 1 0 3 45 1 41\n"
     "launch k27 4*d0 1 1 256 1 1 0 5 46 40 41 1 48\n"
-    "launch k28_cast 64*d0/256 1 1 256 1 1 0 2 48 68\n"
+    "launch k28_cast 8*d0/256 1 1 256 1 1 0 2 48 68\n"
     "gemm k28/nhik%2Chikd-%3End a=35 b=68 d=49 ta=n tb=n m=64 n=d0 k=64 lda=64 ldb=64 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
-    "launch k29 64*d0/256 1 1 256 1 1 0 3 30 49 50\n"
+    "launch k29 8*d0/256 1 1 256 1 1 0 3 30 49 50\n"
     "launch k30 d0 1 1 256 1 1 0 3 50 36 51\n"
-    "launch k31_cast 64*d0/256 1 1 256 1 1 0 2 51 69\n"
+    "launch k31_cast 8*d0/256 1 1 256 1 1 0 2 51 69\n"
     "gemm k31/nd%2Cdf-%3Enf a=37 b=69 d=52 ta=n tb=n m=160 n=d0 k=64 lda=160 ldb=64 ldd=160 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
     "gemm k32/nd%2Cdf-%3Enf a=38 b=69 d=53 ta=n tb=n m=160 n=d0 k=64 lda=160 ldb=64 ldd=160 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
-    "launch k33 160*d0/256 1 1 256 1 1 0 2 52 54\n"
-    "launch k34 160*d0/256 1 1 256 1 1 0 3 54 53 55\n"
-    "launch k35_cast 160*d0/256 1 1 256 1 1 0 2 55 70\n"
+    "launch k33 20*d0/256 1 1 256 1 1 0 2 52 54\n"
+    "launch k34 20*d0/256 1 1 256 1 1 0 3 54 53 55\n"
+    "launch k35_cast 20*d0/256 1 1 256 1 1 0 2 55 70\n"
     "gemm k35/nf%2Cfd-%3End a=39 b=70 d=56 ta=n tb=n m=64 n=d0 k=160 lda=64 ldb=160 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
-    "launch k36 64*d0/256 1 1 256 1 1 0 3 50 56 57\n"
-    "launch k37 d2/256 1 1 256 1 1 0 2 57 60\n"
+    "launch k36 8*d0/256 1 1 256 1 1 0 3 50 56 57\n"
+    "launch k37 64*d2/256 1 1 256 1 1 0 2 57 60\n"
     "launch k38 d2 1 1 256 1 1 0 3 60 58 61\n"
-    "launch k39_cast 64*d2/256 1 1 256 1 1 0 2 61 71\n"
+    "launch k39_cast 8*d2/256 1 1 256 1 1 0 2 61 71\n"
     "gemm k39/nd%2Cdv-%3Env a=59 b=71 d=62 ta=n tb=n m=256 n=d2 k=64 lda=256 ldb=64 ldd=256 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
     "end\n"
     ;

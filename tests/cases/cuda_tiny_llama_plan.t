@@ -118,53 +118,53 @@ tensor 68 a.1.bf16 temp bf16 4 d0 2 2 16
 tensor 69 hm.1.bf16 temp bf16 2 d0 64
 tensor 70 t55.bf16 temp bf16 2 d0 160
 tensor 71 t61.bf16 temp bf16 2 d2 64
-launch k0 d0/256 1 1 256 1 1 0 3 2 0 3
+launch k0 64*d0/256 1 1 256 1 1 0 3 2 0 3
 launch k1 d0 1 1 256 1 1 0 3 3 4 15
-launch k2_cast 64*d0/256 1 1 256 1 1 0 2 15 63
+launch k2_cast 8*d0/256 1 1 256 1 1 0 2 15 63
 gemm k2/nd%2Cdhik-%3Enhik a=5 b=63 d=16 ta=n tb=n m=64 n=d0 k=64 lda=64 ldb=64 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
 gemm k3/nd%2Cdhk-%3Enhk a=6 b=63 d=17 ta=n tb=n m=32 n=d0 k=64 lda=32 ldb=64 ldd=32 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
 gemm k4/nd%2Cdhk-%3Enhk a=7 b=63 d=18 ta=n tb=n m=32 n=d0 k=64 lda=32 ldb=64 ldd=32 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
-launch k5 d0/256 1 1 256 1 1 0 3 16 1 19
-launch k6 d0/256 1 1 256 1 1 0 3 17 1 20
-launch k7 d0/256 1 1 256 1 1 0 3 20 1 13
-launch k8 d0/256 1 1 256 1 1 0 3 18 1 14
+launch k5 32*d0/256 1 1 256 1 1 0 3 16 1 19
+launch k6 16*d0/256 1 1 256 1 1 0 3 17 1 20
+launch k7 32*d0/256 1 1 256 1 1 0 3 20 1 13
+launch k8 32*d0/256 1 1 256 1 1 0 3 18 1 14
 launch k9 4*d0 1 1 256 1 1 0 5 19 13 14 1 21
-launch k10_cast 64*d0/256 1 1 256 1 1 0 2 21 64
+launch k10_cast 8*d0/256 1 1 256 1 1 0 2 21 64
 gemm k10/nhik%2Chikd-%3End a=8 b=64 d=22 ta=n tb=n m=64 n=d0 k=64 lda=64 ldb=64 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
-launch k11 64*d0/256 1 1 256 1 1 0 3 3 22 23
+launch k11 8*d0/256 1 1 256 1 1 0 3 3 22 23
 launch k12 d0 1 1 256 1 1 0 3 23 9 24
-launch k13_cast 64*d0/256 1 1 256 1 1 0 2 24 65
+launch k13_cast 8*d0/256 1 1 256 1 1 0 2 24 65
 gemm k13/nd%2Cdf-%3Enf a=10 b=65 d=25 ta=n tb=n m=160 n=d0 k=64 lda=160 ldb=64 ldd=160 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
 gemm k14/nd%2Cdf-%3Enf a=11 b=65 d=26 ta=n tb=n m=160 n=d0 k=64 lda=160 ldb=64 ldd=160 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
-launch k15 160*d0/256 1 1 256 1 1 0 2 25 27
-launch k16 160*d0/256 1 1 256 1 1 0 3 27 26 28
-launch k17_cast 160*d0/256 1 1 256 1 1 0 2 28 66
+launch k15 20*d0/256 1 1 256 1 1 0 2 25 27
+launch k16 20*d0/256 1 1 256 1 1 0 3 27 26 28
+launch k17_cast 20*d0/256 1 1 256 1 1 0 2 28 66
 gemm k17/nf%2Cfd-%3End a=12 b=66 d=29 ta=n tb=n m=64 n=d0 k=160 lda=64 ldb=160 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
-launch k18 64*d0/256 1 1 256 1 1 0 3 23 29 30
+launch k18 8*d0/256 1 1 256 1 1 0 3 23 29 30
 launch k19 d0 1 1 256 1 1 0 3 30 31 42
-launch k20_cast 64*d0/256 1 1 256 1 1 0 2 42 67
+launch k20_cast 8*d0/256 1 1 256 1 1 0 2 42 67
 gemm k20/nd%2Cdhik-%3Enhik a=32 b=67 d=43 ta=n tb=n m=64 n=d0 k=64 lda=64 ldb=64 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
 gemm k21/nd%2Cdhk-%3Enhk a=33 b=67 d=44 ta=n tb=n m=32 n=d0 k=64 lda=32 ldb=64 ldd=32 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
 gemm k22/nd%2Cdhk-%3Enhk a=34 b=67 d=45 ta=n tb=n m=32 n=d0 k=64 lda=32 ldb=64 ldd=32 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
-launch k23 d0/256 1 1 256 1 1 0 3 43 1 46
-launch k24 d0/256 1 1 256 1 1 0 3 44 1 47
-launch k25 d0/256 1 1 256 1 1 0 3 47 1 40
-launch k26 d0/256 1 1 256 1 1 0 3 45 1 41
+launch k23 32*d0/256 1 1 256 1 1 0 3 43 1 46
+launch k24 16*d0/256 1 1 256 1 1 0 3 44 1 47
+launch k25 32*d0/256 1 1 256 1 1 0 3 47 1 40
+launch k26 32*d0/256 1 1 256 1 1 0 3 45 1 41
 launch k27 4*d0 1 1 256 1 1 0 5 46 40 41 1 48
-launch k28_cast 64*d0/256 1 1 256 1 1 0 2 48 68
+launch k28_cast 8*d0/256 1 1 256 1 1 0 2 48 68
 gemm k28/nhik%2Chikd-%3End a=35 b=68 d=49 ta=n tb=n m=64 n=d0 k=64 lda=64 ldb=64 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
-launch k29 64*d0/256 1 1 256 1 1 0 3 30 49 50
+launch k29 8*d0/256 1 1 256 1 1 0 3 30 49 50
 launch k30 d0 1 1 256 1 1 0 3 50 36 51
-launch k31_cast 64*d0/256 1 1 256 1 1 0 2 51 69
+launch k31_cast 8*d0/256 1 1 256 1 1 0 2 51 69
 gemm k31/nd%2Cdf-%3Enf a=37 b=69 d=52 ta=n tb=n m=160 n=d0 k=64 lda=160 ldb=64 ldd=160 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
 gemm k32/nd%2Cdf-%3Enf a=38 b=69 d=53 ta=n tb=n m=160 n=d0 k=64 lda=160 ldb=64 ldd=160 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
-launch k33 160*d0/256 1 1 256 1 1 0 2 52 54
-launch k34 160*d0/256 1 1 256 1 1 0 3 54 53 55
-launch k35_cast 160*d0/256 1 1 256 1 1 0 2 55 70
+launch k33 20*d0/256 1 1 256 1 1 0 2 52 54
+launch k34 20*d0/256 1 1 256 1 1 0 3 54 53 55
+launch k35_cast 20*d0/256 1 1 256 1 1 0 2 55 70
 gemm k35/nf%2Cfd-%3End a=39 b=70 d=56 ta=n tb=n m=64 n=d0 k=160 lda=64 ldb=160 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
-launch k36 64*d0/256 1 1 256 1 1 0 3 50 56 57
-launch k37 d2/256 1 1 256 1 1 0 2 57 60
+launch k36 8*d0/256 1 1 256 1 1 0 3 50 56 57
+launch k37 64*d2/256 1 1 256 1 1 0 2 57 60
 launch k38 d2 1 1 256 1 1 0 3 60 58 61
-launch k39_cast 64*d2/256 1 1 256 1 1 0 2 61 71
+launch k39_cast 8*d2/256 1 1 256 1 1 0 2 61 71
 gemm k39/nd%2Cdv-%3Env a=59 b=71 d=62 ta=n tb=n m=256 n=d2 k=64 lda=256 ldb=64 ldd=256 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
 end

@@ -88,7 +88,9 @@
  * cosf __fdividef, min/max (int, unsigned, long long, unsigned long long,
  * float, double), __float_as_uint __uint_as_float __float_as_int
  * __int_as_float __double_as_longlong __longlong_as_double __ldg __fmul_rn __fadd_rn __fmaf_rn __popc __clz __ffs,
- * printf.  Not modelled: cuda_fp16/bf16 types (generated code carries its
+ * printf; the vector types float4 uint4 uint2 (aligned 16, 16, 8: a
+ * misaligned vector access is undefined on the GPU, and UBSan reports it
+ * here).  Not modelled: cuda_fp16/bf16 types (generated code carries its
  * own bit-level conversions), tensor cores, cp.async, inline PTX, cluster
  * and grid sync, memory fences beyond program order.
  */
@@ -143,6 +145,12 @@
 #define __align__(n) __attribute__((aligned(n)))
 #define __shared__ thread_local
 #define CUDA_SHIM_EXTERN_SHARED(T, name) T *const name = reinterpret_cast<T *>(::cuda_shim::dyn_smem())
+
+/* ---- built-in vector types (the ones generated code loads and stores
+ * through: 8- and 16-byte accesses, aligned as on the GPU) -------------- */
+struct __attribute__((aligned(16))) float4 { float x, y, z, w; };
+struct __attribute__((aligned(16))) uint4 { unsigned x, y, z, w; };
+struct __attribute__((aligned(8))) uint2 { unsigned x, y; };
 
 /* ---- built-in variables ---------------------------------------------- */
 struct uint3 {

@@ -29,7 +29,7 @@ B=${1:-build}
 T=tests/cuda
 O=$B/cuda-selftest
 mkdir -p "$O"
-FLAGS="-std=c++17 -O1 -g -Wall -Wextra -ffp-contract=off"
+FLAGS="-std=c++17 -O1 -g -Wall -Wextra -ffp-contract=off -fno-strict-aliasing"
 SAN=0
 if [ "${UEAJ_SANITIZE:-0}" = 1 ]; then
     SAN=1
