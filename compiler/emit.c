@@ -168,6 +168,14 @@ static void kernel_comment(Buf *b, const IrGraph *g, const IrNode *n, const char
         buf_printf(b, "->%s", n->out_letters);
     }
     if (n->origin) { buf_puts(b, "\n *     from: "); emit_comment_text(b, n->origin); }
+    if (n->op == OP_FUSED) { /* what the fused chain computes, per element */
+        Buf e;
+        buf_init(&e);
+        ir_fused_expr(&e, n);
+        buf_printf(b, "\n *     per element, %s = the last of: ", n->out->name);
+        emit_comment_text(b, e.p);
+        buf_free(&e);
+    }
     if (n->span.src) {
         Span s = span_root(n->span); /* a ueajsum string inside a model file: the file position */
         buf_puts(b, "\n *     at ");
@@ -685,6 +693,14 @@ static void emit_gemm(UeajCtx *ctx, Buf *b, const Dialect *d, const IrGraph *g, 
                       "\n *     the C backend's by that rounding, and cuBLASLt sums in its own order: compare with a tolerance",
                    X->name, dtype_name(W->dtype));
     if (n->origin) { buf_puts(b, "\n *     from: "); emit_comment_text(b, n->origin); }
+    if (n->op == OP_FUSED) { /* what the fused chain computes, per element */
+        Buf e;
+        buf_init(&e);
+        ir_fused_expr(&e, n);
+        buf_printf(b, "\n *     per element, %s = the last of: ", n->out->name);
+        emit_comment_text(b, e.p);
+        buf_free(&e);
+    }
     if (n->span.src) {
         Span s = span_root(n->span);
         buf_puts(b, "\n *     at ");

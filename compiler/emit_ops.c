@@ -36,9 +36,13 @@ static void par_loop(Buf *b, const Dialect *d, KernelGeom *kg, const char *lette
     d->open_parallel(b, kg, letters, ext, (int)strlen(letters));
 }
 
-/* One element: dst = op(x[, y]), x and y float expressions. */
+/* One element: dst = op(x[, y]), x and y float expressions (a unary op
+ * that uses x twice first names it v, unless x is a name already). */
 static void elementwise_body(UeajCtx *ctx, Buf *b, const IrNode *n, const char *dst, const char *x, const char *y)
 {
+    const bool named = strspn(x, "abcdefghijklmnopqrstuvwxyz0123456789_") == strlen(x);
+    const char *v = named ? x : "v";
+    if (!named && (n->op == OP_SILU || n->op == OP_RELU || n->op == OP_GELU)) buf_line(b, "const float v = %s;", x);
     switch (n->op) {
     case OP_ADD: buf_line(b, "%s = %s + %s;", dst, x, y); break;
     case OP_SUB: buf_line(b, "%s = %s - %s;", dst, x, y); break;
@@ -52,12 +56,9 @@ static void elementwise_body(UeajCtx *ctx, Buf *b, const IrNode *n, const char *
         buf_free(&lit);
         break;
     }
-    case OP_SILU: buf_line(b, "const float v = %s;", x); buf_line(b, "%s = v / (1.0f + expf(-v));", dst); break;
-    case OP_RELU: buf_line(b, "const float v = %s;", x); buf_line(b, "%s = v > 0.0f ? v : 0.0f;", dst); break;
-    case OP_GELU:
-        buf_line(b, "const float v = %s;", x);
-        buf_line(b, "%s = 0.5f * v * (1.0f + erff(v * 0.70710678118654752f));", dst);
-        break;
+    case OP_SILU: buf_line(b, "%s = %s / (1.0f + expf(-%s));", dst, v, v); break;
+    case OP_RELU: buf_line(b, "%s = %s > 0.0f ? %s : 0.0f;", dst, v, v); break;
+    case OP_GELU: buf_line(b, "%s = 0.5f * %s * (1.0f + erff(%s * 0.70710678118654752f));", dst, v, v); break;
     case OP_EXP: buf_line(b, "%s = expf(%s);", dst, x); break;
     case OP_NEG: buf_line(b, "%s = -%s;", dst, x); break;
     default: ueaj_unreachable();
@@ -87,6 +88,60 @@ static void emit_elementwise(UeajCtx *ctx, Buf *b, const Dialect *d, KernelGeom 
     const char *x = arena_printf(&ctx->arena, "ld_%s(a0[i_e])", ld(n->in[0]));
     const char *y = n->nin > 1 ? arena_printf(&ctx->arena, "ld_%s(a1[i_e])", ld(n->in[1])) : "";
     elementwise_body(ctx, b, n, "out[i_e]", x, y);
+    d->close_parallel(b, 1);
+}
+
+/* A FUSED node (pass_fuse): the operands loaded into x0, x1, ..., then
+ * `const float fK = ...;` per step (each the same f32 operation the
+ * unfused kernel did), the last one stored.  With vec8, 8 elements per
+ * thread as in emit_elementwise. */
+static void fused_name(char *out, size_t n, const IrNode *nd, int o)
+{
+    if (o < nd->nin) snprintf(out, n, "x%d", o);
+    else snprintf(out, n, "f%d", o - nd->nin);
+}
+
+static void fused_steps(UeajCtx *ctx, Buf *b, const IrNode *n)
+{
+    for (int k = 0; k < n->nprog; k++) {
+        const IrFusedStep *st = &n->prog[k];
+        char a[16], c[16];
+        fused_name(a, sizeof a, n, st->a);
+        fused_name(c, sizeof c, n, st->b);
+        const char *dst = arena_printf(&ctx->arena, "const float f%d", k);
+        IrNode one = *n;   /* elementwise_body reads the op and MULC's constant */
+        one.op = st->op;
+        one.fattr[0] = st->c;
+        elementwise_body(ctx, b, &one, dst, a, c);
+    }
+}
+
+static void emit_fused(UeajCtx *ctx, Buf *b, const Dialect *d, KernelGeom *kg, const IrNode *n)
+{
+    bool vec = d->vec8;
+    for (int k = 0; k < n->nin; k++) vec = vec && emit_vec8_type(n->in[k]->dtype);
+    const char *v8 = vec ? emit_numel_div8(ctx, n->out) : NULL;
+    if (v8) {
+        emit_vec8_open(b, d, kg, v8);
+        Buf decl;
+        buf_init(&decl);
+        for (int k = 0; k < n->nin; k++) buf_printf(&decl, "x%d_[8], ", k);
+        buf_line(b, "float %so_[8];", decl.p);
+        buf_free(&decl);
+        for (int k = 0; k < n->nin; k++) buf_line(b, "ldv8_%s(a%d + i_v * 8, x%d_);", ld(n->in[k]), k, k);
+        buf_open(b, "for (int l_ = 0; l_ < 8; l_++) {");
+        for (int k = 0; k < n->nin; k++) buf_line(b, "const float x%d = x%d_[l_];", k, k);
+        fused_steps(ctx, b, n);
+        buf_line(b, "o_[l_] = f%d;", n->nprog - 1);
+        buf_close(b, "}");
+        buf_line(b, "stv8_f32(out + i_v * 8, o_);");
+        d->close_parallel(b, 1);
+        return;
+    }
+    row_loop(ctx, b, d, kg, "e", emit_numel_str(ctx, n->out, 0, n->out->rank));
+    for (int k = 0; k < n->nin; k++) buf_line(b, "const float x%d = ld_%s(a%d[i_e]);", k, ld(n->in[k]), k);
+    fused_steps(ctx, b, n);
+    buf_line(b, "out[i_e] = f%d;", n->nprog - 1);
     d->close_parallel(b, 1);
 }
 
@@ -387,6 +442,7 @@ void emit_builtin(UeajCtx *ctx, Buf *b, const Dialect *d, KernelGeom *kg, const 
     case OP_SUM: case OP_MEAN: case OP_MAX: emit_reduce(ctx, b, d, kg, n); break;
     case OP_CACHE_WRITE: emit_cache_write(ctx, b, d, kg, n); break;
     case OP_LAST_ROWS: emit_last_rows(ctx, b, d, kg, n); break;
+    case OP_FUSED: emit_fused(ctx, b, d, kg, n); break;
     default: ueaj_unreachable();
     }
 }

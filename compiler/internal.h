@@ -273,7 +273,8 @@ typedef struct IrTensor {
  *   LAST_ROWS out [m, ..] = the last m rows of in0 [n, ..] (m <= n, run-time dims)
  *   EMBED     in0 table [V, d], in1 ids [n] -> [n, d]
  *   SOFTMAX   over the last axis
- *   SUM MEAN MAX  reductions over the last axis: [.., d] -> [..] */
+ *   SUM MEAN MAX  reductions over the last axis: [.., d] -> [..]
+ *   FUSED     a chain of elementwise ops (pass_fuse): prog[0..nprog) on equal shapes */
 #define OPS_X(X)                 \
     X(CONTRACT, "contract", -1)      \
     X(CAST, "cast", 1)              \
@@ -296,7 +297,8 @@ typedef struct IrTensor {
     X(MEAN, "mean", 1)              \
     X(MAX, "max", 1)             \
     X(CACHE_WRITE, "cache_write", 2) \
-    X(LAST_ROWS, "last_rows", 1)
+    X(LAST_ROWS, "last_rows", 1)     \
+    X(FUSED, "fused", -1)
 
 enum { RMSNORM_HF, RMSNORM_CENTERED, RMSNORM_UNCENTERED, RMSNORM_NONE };
 
@@ -306,6 +308,12 @@ typedef enum OpKind {
 #undef X
     OP_COUNT
 } OpKind;
+
+/* One step of a FUSED node: op (an elementwise op ADD..NEG) applied to
+ * operands a and b (b unused by unary ops), each an input index (< nin) or
+ * nin + the index of an earlier step; c: MULC's constant.  The node's
+ * output is its last step. */
+typedef struct IrFusedStep { OpKind op; int a, b; double c; } IrFusedStep;
 
 typedef struct IrNode {
     int         id;
@@ -328,6 +336,8 @@ typedef struct IrNode {
     double      fattr[4];    /* op attributes (see the op table) */
     int         iattr[4];
     float      *table;       /* ROPE: inverse frequencies [iattr[2]] (arena) */
+    IrFusedStep *prog;       /* FUSED: the steps, in order (arena) */
+    int         nprog;
 } IrNode;
 
 /* A config.json field a model file read while it was lowered (model.c),
@@ -375,6 +385,11 @@ int pass_variance(UeajCtx *ctx, IrGraph *g);
 int pass_precision(UeajCtx *ctx, IrGraph *g);
 int pass_order(UeajCtx *ctx, IrGraph *g);
 int pass_layout(UeajCtx *ctx, IrGraph *g);
+int pass_fuse(UeajCtx *ctx, IrGraph *g);
+bool ir_is_elementwise(OpKind op);                       /* ADD..NEG */
+/* A FUSED node's (or a plain elementwise node's) steps, operands named
+ * by their tensors: "f0 = silu(g.0); f1 = f0 * u.0" (the last is the output). */
+void ir_fused_expr(Buf *b, const IrNode *n);
 /* pass_layout.c: projections and the packed weight layout */
 int     ir_stream_operand(const IrNode *n);  /* the weight operand of a streamable contraction, or -1 */
 bool    ir_matmul_split(const IrNode *n, int w, int *nn, int *nr); /* x[N..,R..] . w[R..,O..]: axis counts */

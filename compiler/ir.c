@@ -112,6 +112,34 @@ static void dump_size(Buf *b, const IrGraph *g, IrSize s)
     else buf_printf(b, "%lld", (long long)s.c);
 }
 
+/* Operand o of a program step: an input's name or fK. */
+static void fused_operand(Buf *b, const IrNode *n, int o)
+{
+    if (o < n->nin) buf_puts(b, n->in[o]->name);
+    else buf_printf(b, "f%d", o - n->nin);
+}
+
+void ir_fused_expr(Buf *b, const IrNode *n)
+{
+    IrFusedStep one = {n->op, 0, n->nin > 1 ? 1 : 0, n->fattr[0]};
+    const IrFusedStep *prog = n->op == OP_FUSED ? n->prog : &one;
+    int np = n->op == OP_FUSED ? n->nprog : 1;
+    for (int k = 0; k < np; k++) {
+        const IrFusedStep *s = &prog[k];
+        buf_printf(b, "%sf%d = ", k ? "; " : "", k);
+        switch (s->op) {
+        case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV:
+            fused_operand(b, n, s->a);
+            buf_puts(b, s->op == OP_ADD ? " + " : s->op == OP_SUB ? " - " : s->op == OP_MUL ? " * " : " / ");
+            fused_operand(b, n, s->b);
+            break;
+        case OP_MULC: buf_printf(b, "%.9g * ", s->c); fused_operand(b, n, s->a); break;
+        case OP_NEG: buf_putc(b, '-'); fused_operand(b, n, s->a); break;
+        default: buf_printf(b, "%s(", ir_op_name(s->op)); fused_operand(b, n, s->a); buf_putc(b, ')');
+        }
+    }
+}
+
 void ir_dump(Buf *b, const IrGraph *g)
 {
     for (int i = 0; i < g->tensors.n; i++) {
@@ -139,6 +167,7 @@ void ir_dump(Buf *b, const IrGraph *g)
         buf_putc(b, ')');
         if (n->acc) buf_printf(b, " acc=%s", dtype_name(n->acc));
         if (n->has_scale) buf_printf(b, " scale=%.9g", n->scale);
+        if (n->op == OP_FUSED) { buf_puts(b, " computes "); ir_fused_expr(b, n); }
         if (n->origin) buf_printf(b, "  # %s", n->origin);
         buf_putc(b, '\n');
     }
@@ -188,6 +217,22 @@ int ir_verify(UeajCtx *ctx, const IrGraph *g, const char *after)
         if (n->op == OP_RMSNORM) CHECK(n->nin == 1 || n->nin == 2, "rms_norm with %d operands", n->nin);
         if (n->op == OP_ATTENTION) CHECK(n->nin == 3 || n->nin == 4, "attention with %d operands", n->nin);
         if (n->op == OP_CACHE_WRITE) CHECK(n->out->kind == TEN_STATE, "cache_write into a non-state tensor");
+        if (n->op == OP_FUSED) {
+            CHECK(n->nprog >= 1 && n->prog, "fused node without steps");
+            for (int k = 0; k < n->nprog; k++) {
+                const IrFusedStep *s = &n->prog[k];
+                CHECK(ir_is_elementwise(s->op), "fused step %d is %s", k, ir_op_name(s->op));
+                CHECK(s->a >= 0 && s->a < n->nin + k && s->b >= 0 && s->b < n->nin + k,
+                      "fused step %d reads an operand that does not exist yet", k);
+            }
+            for (int k = 0; k < n->nin; k++) {
+                const IrTensor *t = n->in[k];
+                bool same = t->rank == n->out->rank;
+                for (int a = 0; same && a < t->rank; a++)
+                    same = t->shape[a].dyn == n->out->shape[a].dyn && (t->shape[a].dyn >= 0 || t->shape[a].c == n->out->shape[a].c);
+                CHECK(same, "fused operand %d has another shape than the output", k);
+            }
+        }
         if (n->op != OP_CONTRACT && n->op != OP_CAST && after)
             CHECK(n->out->shape_known, "output of %s has no shape", ir_op_name(n->op));
         if (typed) {

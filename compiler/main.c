@@ -32,7 +32,7 @@ static void usage(FILE *f)
           "       ueajc convert MODEL.gguf -o DIR [--dtype f32|bf16|f16] [--force] | --info\n"
           "       ueajc --emit=STAGE (FILE.ue | EXPR) [options]\n"
           "       ueajc FILE.ue -o OUT.c|OUT.so|OUT.cu|OUT.ptx|OUT.cubin [--config config.json]\n"
-          "       ueajc inspect FILE.cubin [--plan]   the architecture and launch plan inside a cubin\n"
+          "       ueajc inspect FILE.cubin [--plan|--source]   what a cubin holds (arch, plan, source)\n"
           "             [--dim NAME=VALUE]... [--arch sm_XX]\n"
           "       ueajc --help | --version\n"
           "\n"
@@ -56,7 +56,8 @@ static void usage(FILE *f)
           "  --emit=ast          the syntax tree\n"
           "  --emit=config       the resolved arguments, slots and terms (ueajsum only)\n"
           "  --emit=ir           the IR after all passes; --emit=ir-after=PASS stops after PASS\n"
-          "                      (passes: shapes variance precision order)\n"
+          "                      (passes: shapes variance precision order layout fuse)\n"
+          "  --no-fuse           keep every elementwise op its own kernel (pass fuse merges chains)\n"
           "  --emit=c            the generated C; --emit=c-kernels without the fixed prelude\n"
           "  --emit=cuda         the generated CUDA; --emit=cuda-kernels without the fixed prelude\n"
           "  --emit=plan         the CUDA launch plan (tensors, kernel launches, cuBLASLt matmuls)\n"
@@ -174,6 +175,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--bf16-params")) o.helpers |= UEAJ_H_BF16_PARAMS;
         else if (!strcmp(a, "--bf16-grads")) o.helpers |= UEAJ_H_BF16_GRADS;
         else if (!strcmp(a, "--fp32-grads")) o.helpers |= UEAJ_H_FP32_GRADS;
+        else if (!strcmp(a, "--no-fuse")) o.copt.no_fuse = 1;
         else if (!strcmp(a, "-o")) {
             if (i + 1 >= argc) { fprintf(stderr, "ueajc: error: -o needs a file name\n"); goto done; }
             o.out_path = argv[++i];

@@ -1,7 +1,7 @@
 /* pipeline.c - what the compiler does, in order.
  *
  *   text --parse--> AST --resolve--> UConfig --build--> IR
- *        --shapes--> --variance--> --precision--> --order--> --layout--> IR (final)
+ *        --shapes--> --variance--> --precision--> --order--> --layout--> --fuse--> IR (final)
  *        --emit--> C source --cc--> shared object (runtime/jit_c.c)
  *
  * run_passes() is the pass list; the IR is verified after each pass, and
@@ -17,6 +17,7 @@ const PassInfo ueaj_passes[] = {
     {"precision", pass_precision},
     {"order", pass_order},
     {"layout", pass_layout},
+    {"fuse", pass_fuse},
     {NULL, NULL},
 };
 

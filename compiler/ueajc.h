@@ -33,6 +33,7 @@ typedef struct UeajOptions {
     const char *cache_dir;      /* NULL: $UEAJ_CACHE or $XDG_CACHE_HOME/ueajc or ~/.cache/ueajc */
     const char *cc;             /* NULL: $CC or "cc" */
     int         no_pack;        /* keep every weight row-major (targets that hand weights to a library) */
+    int         no_fuse;        /* pass fuse leaves elementwise chains alone (--no-fuse) */
 } UeajOptions;
 
 UeajCtx *ueaj_ctx_new(const UeajOptions *opt); /* opt may be NULL */

@@ -22,10 +22,14 @@
 #   exact elementwise kernels on bf16, f16 and fp8 inputs through the
 #         vector loads (ldv8_T, 8 elements per thread): the same arithmetic
 #         as C, so max |diff| must be 0.
-#   math  built-in kernels only (no matmul: builtins.ue, fp8 weights):
+#   math  built-in kernels only (no matmul: builtins.ue, fp8 weights;
+#         tests/cases/fuse.ue, fused elementwise chains):
 #         2e-6 on the harness (the same arithmetic: observed 0), 1e-4 on a
 #         GPU (CUDA's expf, erff, ... are a few ulp from glibc's).
-# and for 2-D outputs the argmax of every row must be equal.
+# and for 2-D outputs the argmax of every row must be equal.  Then
+# pass_fuse must not change a bit: the tiny Llama and tests/cases/fuse.ue
+# give the same bytes with and without --no-fuse, on the C backend and on
+# DEVICE.
 #
 # With DEVICE=harness it first checks the generated prelude's vector loads
 # and stores against its scalar conversions (tests/cuda/prelude_vec.cpp,
@@ -78,6 +82,7 @@ np.save(f"{t}/kv.npy", r.standard_normal((7, 2, 8)).astype(np.float32))
 np.save(f"{t}/ids.npy", r.integers(0, 50, 5).astype(np.int32))
 np.save(f"{t}/pos.npy", np.arange(5, dtype=np.int32))
 np.save(f"{t}/pos1.npy", np.array([5], dtype=np.int32))
+np.save(f"{t}/x16.npy", r.standard_normal((5, 16)).astype(np.float32))
 EOF
 cat > "$T/mm32.ue" <<'EOF'
 model mm32
@@ -173,6 +178,24 @@ case_ matmul-bf16 bf16 "$T/mm16.ue" $XIN
 case_ heads-f32 f32 "$T/heads.ue" --input "q=$T/q.npy"
 case_ rmsnorm-gram-f32 f32 "$T/rows.ue" $XIN
 case_ builtins-fp8 math $BUILTINS
+case_ fused-chains math tests/cases/fuse.ue --input "a=$T/x16.npy" --input "b=$T/x16.npy" --input "c=$T/x16.npy"
+# pass_fuse changes no bit: the output with and without --no-fuse, on the C backend and through the plan
+same_fused() { # NAME DEVICE ARGS...
+    name=$1 dev=$2
+    shift 2
+    if "$UEAJC" "$@" --device "$dev" --dump "$T/f.$name.npy" > /dev/null 2>&1 &&
+       "$UEAJC" "$@" --device "$dev" --no-fuse --dump "$T/u.$name.npy" > /dev/null 2>&1 &&
+       cmp -s "$T/f.$name.npy" "$T/u.$name.npy"; then
+        ok "fusion is bit-exact: $name on $dev (--dump with and without --no-fuse: the same bytes)"
+    else
+        bad "fusion changed the output of $name on $dev (or a run failed)"
+    fi
+}
+for dev in cpu "$DEV"; do
+    # shellcheck disable=SC2086
+    same_fused tiny-llama "$dev" $TINY32 --run "1 2 3 4 5"
+    same_fused fuse.ue "$dev" tests/cases/fuse.ue --input "a=$T/x16.npy" --input "b=$T/x16.npy" --input "c=$T/x16.npy"
+done
 case_ narrow-inputs exact "$T/narrow.ue" $XIN --input "b=$T/x.npy" --input "h=$T/x.npy" --input "e4=$T/x.npy" --input "e5=$T/x.npy"
 }
 

@@ -29,42 +29,40 @@
 /*   bufs[24]: hm.0 [D0, 64] f32 */
 /*   bufs[25]: g.0 [D0, 160] f32 */
 /*   bufs[26]: u.0 [D0, 160] f32 */
-/*   bufs[27]: t27 [D0, 160] f32 */
-/*   bufs[28]: t28 [D0, 160] f32 */
-/*   bufs[29]: t29 [D0, 64] f32 */
-/*   bufs[30]: x.0_2 [D0, 64] f32 */
-/*   bufs[31]: attn_norm.1 [64] bf16 */
-/*   bufs[32]: wq.1 [64, 2, 2, 16] bf16 */
-/*   bufs[33]: wk.1 [64, 2, 16] bf16 */
-/*   bufs[34]: wv.1 [64, 2, 16] bf16 */
-/*   bufs[35]: wo.1 [2, 2, 16, 64] bf16 */
-/*   bufs[36]: mlp_norm.1 [64] bf16 */
-/*   bufs[37]: wg.1 [64, 160] bf16 */
-/*   bufs[38]: wu.1 [64, 160] bf16 */
-/*   bufs[39]: wd.1 [160, 64] bf16 */
-/*   bufs[40]: kc.1 [D1, 2, 16] f32 */
-/*   bufs[41]: vc.1 [D1, 2, 16] f32 */
-/*   bufs[42]: h.1 [D0, 64] f32 */
-/*   bufs[43]: q.1 [D0, 2, 2, 16] f32 */
-/*   bufs[44]: kk.1 [D0, 2, 16] f32 */
-/*   bufs[45]: vv.1 [D0, 2, 16] f32 */
-/*   bufs[46]: qr.1 [D0, 2, 2, 16] f32 */
-/*   bufs[47]: kr.1 [D0, 2, 16] f32 */
-/*   bufs[48]: a.1 [D0, 2, 2, 16] f32 */
-/*   bufs[49]: t49 [D0, 64] f32 */
-/*   bufs[50]: x.1 [D0, 64] f32 */
-/*   bufs[51]: hm.1 [D0, 64] f32 */
-/*   bufs[52]: g.1 [D0, 160] f32 */
-/*   bufs[53]: u.1 [D0, 160] f32 */
-/*   bufs[54]: t54 [D0, 160] f32 */
-/*   bufs[55]: t55 [D0, 160] f32 */
-/*   bufs[56]: t56 [D0, 64] f32 */
-/*   bufs[57]: x.1_2 [D0, 64] f32 */
-/*   bufs[58]: norm [64] bf16 */
-/*   bufs[59]: head [64, 256] bf16 */
-/*   bufs[60]: t60 [D2, 64] f32 */
-/*   bufs[61]: t61 [D2, 64] f32 */
-/*   bufs[62]: logits [D2, 256] f32 */
+/*   bufs[27]: t28 [D0, 160] f32 */
+/*   bufs[28]: t29 [D0, 64] f32 */
+/*   bufs[29]: x.0_2 [D0, 64] f32 */
+/*   bufs[30]: attn_norm.1 [64] bf16 */
+/*   bufs[31]: wq.1 [64, 2, 2, 16] bf16 */
+/*   bufs[32]: wk.1 [64, 2, 16] bf16 */
+/*   bufs[33]: wv.1 [64, 2, 16] bf16 */
+/*   bufs[34]: wo.1 [2, 2, 16, 64] bf16 */
+/*   bufs[35]: mlp_norm.1 [64] bf16 */
+/*   bufs[36]: wg.1 [64, 160] bf16 */
+/*   bufs[37]: wu.1 [64, 160] bf16 */
+/*   bufs[38]: wd.1 [160, 64] bf16 */
+/*   bufs[39]: kc.1 [D1, 2, 16] f32 */
+/*   bufs[40]: vc.1 [D1, 2, 16] f32 */
+/*   bufs[41]: h.1 [D0, 64] f32 */
+/*   bufs[42]: q.1 [D0, 2, 2, 16] f32 */
+/*   bufs[43]: kk.1 [D0, 2, 16] f32 */
+/*   bufs[44]: vv.1 [D0, 2, 16] f32 */
+/*   bufs[45]: qr.1 [D0, 2, 2, 16] f32 */
+/*   bufs[46]: kr.1 [D0, 2, 16] f32 */
+/*   bufs[47]: a.1 [D0, 2, 2, 16] f32 */
+/*   bufs[48]: t49 [D0, 64] f32 */
+/*   bufs[49]: x.1 [D0, 64] f32 */
+/*   bufs[50]: hm.1 [D0, 64] f32 */
+/*   bufs[51]: g.1 [D0, 160] f32 */
+/*   bufs[52]: u.1 [D0, 160] f32 */
+/*   bufs[53]: t55 [D0, 160] f32 */
+/*   bufs[54]: t56 [D0, 64] f32 */
+/*   bufs[55]: x.1_2 [D0, 64] f32 */
+/*   bufs[56]: norm [64] bf16 */
+/*   bufs[57]: head [64, 256] bf16 */
+/*   bufs[58]: t60 [D2, 64] f32 */
+/*   bufs[59]: t61 [D2, 64] f32 */
+/*   bufs[60]: logits [D2, 256] f32 */
 
 /* k0: embedding
  *     from: embedding(embed, tokens)
@@ -425,12 +423,12 @@ extern "C" __global__ void k13_cast(UeajDims dims, const float *__restrict__ a0,
  *     u.0 = hm.0:f32 . wu.0:bf16 -> f32, accumulate f32
  *     column-major: D[m=160, n=d0] = A[m, k=64] . B[k, n], A = wu.0, B = hm.0 (its rounded copy), batch 1 */
 
-/* k15: silu
- *     from: silu(g)
+/* k15: fused
+ *     per element, t28 = the last of: f0 = silu(g.0); f1 = f0 * u.0
  *     at models/llama.ue:74:36
- *     t27 = g.0:f32 -> f32
+ *     t28 = g.0:f32, u.0:f32 -> f32
  *     launch: grid (20*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 20 groups of 8 consecutive elements, one per thread (vector loads and stores) */
-extern "C" __global__ void k15(UeajDims dims, const float *__restrict__ a0, float *__restrict__ out)
+extern "C" __global__ void k15(UeajDims dims, const float *__restrict__ a0, const float *__restrict__ a1, float *__restrict__ out)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
@@ -438,44 +436,26 @@ extern "C" __global__ void k15(UeajDims dims, const float *__restrict__ a0, floa
     const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
     for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 20; i_ += stride_) {
         const int64_t i_v = i_;
-        float x_[8], o_[8];
-        ldv8_f32(a0 + i_v * 8, x_);
+        float x0_[8], x1_[8], o_[8];
+        ldv8_f32(a0 + i_v * 8, x0_);
+        ldv8_f32(a1 + i_v * 8, x1_);
         for (int l_ = 0; l_ < 8; l_++) {
-            const float v = x_[l_];
-            o_[l_] = v / (1.0f + expf(-v));
+            const float x0 = x0_[l_];
+            const float x1 = x1_[l_];
+            const float f0 = x0 / (1.0f + expf(-x0));
+            const float f1 = f0 * x1;
+            o_[l_] = f1;
         }
         stv8_f32(out + i_v * 8, o_);
     }
 }
 
-/* k16: mul
- *     at models/llama.ue:74:36
- *     t28 = t27:f32, u.0:f32 -> f32
- *     launch: grid (20*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 20 groups of 8 consecutive elements, one per thread (vector loads and stores) */
-extern "C" __global__ void k16(UeajDims dims, const float *__restrict__ a0, const float *__restrict__ a1, float *__restrict__ out)
-{
-    const int64_t D0 = dims.d[0]; /* n */
-    const int64_t D1 = dims.d[1]; /* C */
-    const int64_t D2 = dims.d[2]; /* m */
-    const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
-    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 20; i_ += stride_) {
-        const int64_t i_v = i_;
-        float x_[8], y_[8], o_[8];
-        ldv8_f32(a0 + i_v * 8, x_);
-        ldv8_f32(a1 + i_v * 8, y_);
-        for (int l_ = 0; l_ < 8; l_++) {
-            o_[l_] = x_[l_] * y_[l_];
-        }
-        stv8_f32(out + i_v * 8, o_);
-    }
-}
-
-/* k17_cast: cast
+/* k16_cast: cast
  *     from: ueajsum("nf,*fd->nd"): its operand t28 rounded to bf16 for cuBLASLt (A and B of one type)
  *     at models/llama.ue:74:23
  *     t28.bf16 = t28:f32 -> bf16
  *     launch: grid (20*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 20 groups of 8 consecutive elements, one per thread (vector loads and stores) */
-extern "C" __global__ void k17_cast(UeajDims dims, const float *__restrict__ a0, uint16_t *__restrict__ out)
+extern "C" __global__ void k16_cast(UeajDims dims, const float *__restrict__ a0, uint16_t *__restrict__ out)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
@@ -489,7 +469,7 @@ extern "C" __global__ void k17_cast(UeajDims dims, const float *__restrict__ a0,
     }
 }
 
-/* k17: contract nf,fd->nd: no kernel, a cuBLASLt matmul (the plan's gemm record)
+/* k16: contract nf,fd->nd: no kernel, a cuBLASLt matmul (the plan's gemm record)
  *     B is t28 rounded to bf16 (cuBLASLt wants A and B of one type): the products differ from
  *     the C backend's by that rounding, and cuBLASLt sums in its own order: compare with a tolerance
  *     from: ueajsum("nf,*fd->nd")
@@ -497,11 +477,11 @@ extern "C" __global__ void k17_cast(UeajDims dims, const float *__restrict__ a0,
  *     t29 = t28:f32 . wd.0:bf16 -> f32, accumulate f32
  *     column-major: D[m=64, n=d0] = A[m, k=160] . B[k, n], A = wd.0, B = t28 (its rounded copy), batch 1 */
 
-/* k18: add
+/* k17: add
  *     at models/llama.ue:74:10
  *     x.0_2 = x.0:f32, t29:f32 -> f32
  *     launch: grid (8*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 8 groups of 8 consecutive elements, one per thread (vector loads and stores) */
-extern "C" __global__ void k18(UeajDims dims, const float *__restrict__ a0, const float *__restrict__ a1, float *__restrict__ out)
+extern "C" __global__ void k17(UeajDims dims, const float *__restrict__ a0, const float *__restrict__ a1, float *__restrict__ out)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
@@ -519,12 +499,12 @@ extern "C" __global__ void k18(UeajDims dims, const float *__restrict__ a0, cons
     }
 }
 
-/* k19: rms_norm
+/* k18: rms_norm
  *     from: rms_norm(x, attn_norm, eps = eps)
  *     at models/llama.ue:56:10
  *     h.1 = x.0_2:f32, attn_norm.1:bf16 -> f32
  *     launch: grid (d0, 1, 1), block (256, 1, 1), shared 0 bytes: a block per row of D0 rows, its threads share the row (block reduction) */
-extern "C" __global__ void k19(UeajDims dims, const float *__restrict__ a0, const uint16_t *__restrict__ a1, float *__restrict__ out)
+extern "C" __global__ void k18(UeajDims dims, const float *__restrict__ a0, const uint16_t *__restrict__ a1, float *__restrict__ out)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
@@ -546,12 +526,12 @@ extern "C" __global__ void k19(UeajDims dims, const float *__restrict__ a0, cons
     }
 }
 
-/* k20_cast: cast
+/* k19_cast: cast
  *     from: ueajsum("nd,*dhik->nhik"): its operand h.1 rounded to bf16 for cuBLASLt (A and B of one type)
  *     at models/llama.ue:57:19
  *     h.1.bf16 = h.1:f32 -> bf16
  *     launch: grid (8*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 8 groups of 8 consecutive elements, one per thread (vector loads and stores) */
-extern "C" __global__ void k20_cast(UeajDims dims, const float *__restrict__ a0, uint16_t *__restrict__ out)
+extern "C" __global__ void k19_cast(UeajDims dims, const float *__restrict__ a0, uint16_t *__restrict__ out)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
@@ -565,7 +545,7 @@ extern "C" __global__ void k20_cast(UeajDims dims, const float *__restrict__ a0,
     }
 }
 
-/* k20: contract nd,dhik->nhik: no kernel, a cuBLASLt matmul (the plan's gemm record)
+/* k19: contract nd,dhik->nhik: no kernel, a cuBLASLt matmul (the plan's gemm record)
  *     B is h.1 rounded to bf16 (cuBLASLt wants A and B of one type): the products differ from
  *     the C backend's by that rounding, and cuBLASLt sums in its own order: compare with a tolerance
  *     from: ueajsum("nd,*dhik->nhik")
@@ -573,7 +553,7 @@ extern "C" __global__ void k20_cast(UeajDims dims, const float *__restrict__ a0,
  *     q.1 = h.1:f32 . wq.1:bf16 -> f32, accumulate f32
  *     column-major: D[m=64, n=d0] = A[m, k=64] . B[k, n], A = wq.1, B = h.1 (its rounded copy), batch 1 */
 
-/* k21: contract nd,dhk->nhk: no kernel, a cuBLASLt matmul (the plan's gemm record)
+/* k20: contract nd,dhk->nhk: no kernel, a cuBLASLt matmul (the plan's gemm record)
  *     B is h.1 rounded to bf16 (cuBLASLt wants A and B of one type): the products differ from
  *     the C backend's by that rounding, and cuBLASLt sums in its own order: compare with a tolerance
  *     from: ueajsum("nd,*dhk->nhk")
@@ -581,7 +561,7 @@ extern "C" __global__ void k20_cast(UeajDims dims, const float *__restrict__ a0,
  *     kk.1 = h.1:f32 . wk.1:bf16 -> f32, accumulate f32
  *     column-major: D[m=32, n=d0] = A[m, k=64] . B[k, n], A = wk.1, B = h.1 (its rounded copy), batch 1 */
 
-/* k22: contract nd,dhk->nhk: no kernel, a cuBLASLt matmul (the plan's gemm record)
+/* k21: contract nd,dhk->nhk: no kernel, a cuBLASLt matmul (the plan's gemm record)
  *     B is h.1 rounded to bf16 (cuBLASLt wants A and B of one type): the products differ from
  *     the C backend's by that rounding, and cuBLASLt sums in its own order: compare with a tolerance
  *     from: ueajsum("nd,*dhk->nhk")
@@ -589,12 +569,12 @@ extern "C" __global__ void k20_cast(UeajDims dims, const float *__restrict__ a0,
  *     vv.1 = h.1:f32 . wv.1:bf16 -> f32, accumulate f32
  *     column-major: D[m=32, n=d0] = A[m, k=64] . B[k, n], A = wv.1, B = h.1 (its rounded copy), batch 1 */
 
-/* k23: rope
+/* k22: rope
  *     from: rope
  *     at models/llama.ue:60:10
  *     qr.1 = q.1:f32, pos:i32 -> f32
  *     launch: grid (32*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 4 * 8 output elements, one per thread */
-extern "C" __global__ void k23(UeajDims dims, const float *__restrict__ a0, const int32_t *__restrict__ a1, float *__restrict__ out)
+extern "C" __global__ void k22(UeajDims dims, const float *__restrict__ a0, const int32_t *__restrict__ a1, float *__restrict__ out)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
@@ -623,12 +603,12 @@ extern "C" __global__ void k23(UeajDims dims, const float *__restrict__ a0, cons
     }
 }
 
-/* k24: rope
+/* k23: rope
  *     from: rope
  *     at models/llama.ue:62:10
  *     kr.1 = kk.1:f32, pos:i32 -> f32
  *     launch: grid (16*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 2 * 8 output elements, one per thread */
-extern "C" __global__ void k24(UeajDims dims, const float *__restrict__ a0, const int32_t *__restrict__ a1, float *__restrict__ out)
+extern "C" __global__ void k23(UeajDims dims, const float *__restrict__ a0, const int32_t *__restrict__ a1, float *__restrict__ out)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
@@ -657,10 +637,30 @@ extern "C" __global__ void k24(UeajDims dims, const float *__restrict__ a0, cons
     }
 }
 
-/* k25: cache_write
+/* k24: cache_write
  *     from: cache_write(kc, kr, pos)
  *     at models/llama.ue:64:10
  *     kc.1 = kr.1:f32, pos:i32 -> f32
+ *     launch: grid (32*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 32 output elements, one per thread */
+extern "C" __global__ void k24(UeajDims dims, const float *__restrict__ a0, const int32_t *__restrict__ a1, float *__restrict__ out)
+{
+    const int64_t D0 = dims.d[0]; /* n */
+    const int64_t D1 = dims.d[1]; /* C */
+    const int64_t D2 = dims.d[2]; /* m */
+    const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
+    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 32; i_ += stride_) {
+        const int64_t i_n = i_ / 32;
+        const int64_t i_i = i_ % 32;
+        const int64_t p = a1[i_n];
+        if (p < 0 || p >= D1) continue; /* the runtime checks positions; never write outside the cache */
+        out[p * 32 + i_i] = st_f32(ld_f32(a0[i_n * 32 + i_i]));
+    }
+}
+
+/* k25: cache_write
+ *     from: cache_write(vc, vv, pos)
+ *     at models/llama.ue:65:10
+ *     vc.1 = vv.1:f32, pos:i32 -> f32
  *     launch: grid (32*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 32 output elements, one per thread */
 extern "C" __global__ void k25(UeajDims dims, const float *__restrict__ a0, const int32_t *__restrict__ a1, float *__restrict__ out)
 {
@@ -677,32 +677,12 @@ extern "C" __global__ void k25(UeajDims dims, const float *__restrict__ a0, cons
     }
 }
 
-/* k26: cache_write
- *     from: cache_write(vc, vv, pos)
- *     at models/llama.ue:65:10
- *     vc.1 = vv.1:f32, pos:i32 -> f32
- *     launch: grid (32*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 32 output elements, one per thread */
-extern "C" __global__ void k26(UeajDims dims, const float *__restrict__ a0, const int32_t *__restrict__ a1, float *__restrict__ out)
-{
-    const int64_t D0 = dims.d[0]; /* n */
-    const int64_t D1 = dims.d[1]; /* C */
-    const int64_t D2 = dims.d[2]; /* m */
-    const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
-    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 32; i_ += stride_) {
-        const int64_t i_n = i_ / 32;
-        const int64_t i_i = i_ % 32;
-        const int64_t p = a1[i_n];
-        if (p < 0 || p >= D1) continue; /* the runtime checks positions; never write outside the cache */
-        out[p * 32 + i_i] = st_f32(ld_f32(a0[i_n * 32 + i_i]));
-    }
-}
-
-/* k27: attention
+/* k26: attention
  *     from: attention(qr, kc, vc, causal = true, pos = pos)
  *     at models/llama.ue:68:10
  *     a.1 = qr.1:f32, kc.1:f32, vc.1:f32, pos:i32 -> f32
  *     launch: grid (4*d0, 1, 1), block (256, 1, 1), shared 0 bytes: a block per row of D0 * 4 rows, its threads share the row (block reduction) */
-extern "C" __global__ void k27(UeajDims dims, const float *__restrict__ a0, const float *__restrict__ a1, const float *__restrict__ a2, const int32_t *__restrict__ a3, float *__restrict__ out)
+extern "C" __global__ void k26(UeajDims dims, const float *__restrict__ a0, const float *__restrict__ a1, const float *__restrict__ a2, const int32_t *__restrict__ a3, float *__restrict__ out)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
@@ -747,12 +727,12 @@ extern "C" __global__ void k27(UeajDims dims, const float *__restrict__ a0, cons
     }
 }
 
-/* k28_cast: cast
+/* k27_cast: cast
  *     from: ueajsum("nhik,*hikd->nd"): its operand a.1 rounded to bf16 for cuBLASLt (A and B of one type)
  *     at models/llama.ue:69:23
  *     a.1.bf16 = a.1:f32 -> bf16
  *     launch: grid (8*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 8 groups of 8 consecutive elements, one per thread (vector loads and stores) */
-extern "C" __global__ void k28_cast(UeajDims dims, const float *__restrict__ a0, uint16_t *__restrict__ out)
+extern "C" __global__ void k27_cast(UeajDims dims, const float *__restrict__ a0, uint16_t *__restrict__ out)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
@@ -766,7 +746,7 @@ extern "C" __global__ void k28_cast(UeajDims dims, const float *__restrict__ a0,
     }
 }
 
-/* k28: contract nhik,hikd->nd: no kernel, a cuBLASLt matmul (the plan's gemm record)
+/* k27: contract nhik,hikd->nd: no kernel, a cuBLASLt matmul (the plan's gemm record)
  *     B is a.1 rounded to bf16 (cuBLASLt wants A and B of one type): the products differ from
  *     the C backend's by that rounding, and cuBLASLt sums in its own order: compare with a tolerance
  *     from: ueajsum("nhik,*hikd->nd")
@@ -774,11 +754,11 @@ extern "C" __global__ void k28_cast(UeajDims dims, const float *__restrict__ a0,
  *     t49 = a.1:f32 . wo.1:bf16 -> f32, accumulate f32
  *     column-major: D[m=64, n=d0] = A[m, k=64] . B[k, n], A = wo.1, B = a.1 (its rounded copy), batch 1 */
 
-/* k29: add
+/* k28: add
  *     at models/llama.ue:69:10
  *     x.1 = x.0_2:f32, t49:f32 -> f32
  *     launch: grid (8*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 8 groups of 8 consecutive elements, one per thread (vector loads and stores) */
-extern "C" __global__ void k29(UeajDims dims, const float *__restrict__ a0, const float *__restrict__ a1, float *__restrict__ out)
+extern "C" __global__ void k28(UeajDims dims, const float *__restrict__ a0, const float *__restrict__ a1, float *__restrict__ out)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
@@ -796,12 +776,12 @@ extern "C" __global__ void k29(UeajDims dims, const float *__restrict__ a0, cons
     }
 }
 
-/* k30: rms_norm
+/* k29: rms_norm
  *     from: rms_norm(x, mlp_norm, eps = eps)
  *     at models/llama.ue:71:10
  *     hm.1 = x.1:f32, mlp_norm.1:bf16 -> f32
  *     launch: grid (d0, 1, 1), block (256, 1, 1), shared 0 bytes: a block per row of D0 rows, its threads share the row (block reduction) */
-extern "C" __global__ void k30(UeajDims dims, const float *__restrict__ a0, const uint16_t *__restrict__ a1, float *__restrict__ out)
+extern "C" __global__ void k29(UeajDims dims, const float *__restrict__ a0, const uint16_t *__restrict__ a1, float *__restrict__ out)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
@@ -823,12 +803,12 @@ extern "C" __global__ void k30(UeajDims dims, const float *__restrict__ a0, cons
     }
 }
 
-/* k31_cast: cast
+/* k30_cast: cast
  *     from: ueajsum("nd,*df->nf"): its operand hm.1 rounded to bf16 for cuBLASLt (A and B of one type)
  *     at models/llama.ue:72:19
  *     hm.1.bf16 = hm.1:f32 -> bf16
  *     launch: grid (8*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 8 groups of 8 consecutive elements, one per thread (vector loads and stores) */
-extern "C" __global__ void k31_cast(UeajDims dims, const float *__restrict__ a0, uint16_t *__restrict__ out)
+extern "C" __global__ void k30_cast(UeajDims dims, const float *__restrict__ a0, uint16_t *__restrict__ out)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
@@ -842,7 +822,7 @@ extern "C" __global__ void k31_cast(UeajDims dims, const float *__restrict__ a0,
     }
 }
 
-/* k31: contract nd,df->nf: no kernel, a cuBLASLt matmul (the plan's gemm record)
+/* k30: contract nd,df->nf: no kernel, a cuBLASLt matmul (the plan's gemm record)
  *     B is hm.1 rounded to bf16 (cuBLASLt wants A and B of one type): the products differ from
  *     the C backend's by that rounding, and cuBLASLt sums in its own order: compare with a tolerance
  *     from: ueajsum("nd,*df->nf")
@@ -850,7 +830,7 @@ extern "C" __global__ void k31_cast(UeajDims dims, const float *__restrict__ a0,
  *     g.1 = hm.1:f32 . wg.1:bf16 -> f32, accumulate f32
  *     column-major: D[m=160, n=d0] = A[m, k=64] . B[k, n], A = wg.1, B = hm.1 (its rounded copy), batch 1 */
 
-/* k32: contract nd,df->nf: no kernel, a cuBLASLt matmul (the plan's gemm record)
+/* k31: contract nd,df->nf: no kernel, a cuBLASLt matmul (the plan's gemm record)
  *     B is hm.1 rounded to bf16 (cuBLASLt wants A and B of one type): the products differ from
  *     the C backend's by that rounding, and cuBLASLt sums in its own order: compare with a tolerance
  *     from: ueajsum("nd,*df->nf")
@@ -858,12 +838,12 @@ extern "C" __global__ void k31_cast(UeajDims dims, const float *__restrict__ a0,
  *     u.1 = hm.1:f32 . wu.1:bf16 -> f32, accumulate f32
  *     column-major: D[m=160, n=d0] = A[m, k=64] . B[k, n], A = wu.1, B = hm.1 (its rounded copy), batch 1 */
 
-/* k33: silu
- *     from: silu(g)
+/* k32: fused
+ *     per element, t55 = the last of: f0 = silu(g.1); f1 = f0 * u.1
  *     at models/llama.ue:74:36
- *     t54 = g.1:f32 -> f32
+ *     t55 = g.1:f32, u.1:f32 -> f32
  *     launch: grid (20*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 20 groups of 8 consecutive elements, one per thread (vector loads and stores) */
-extern "C" __global__ void k33(UeajDims dims, const float *__restrict__ a0, float *__restrict__ out)
+extern "C" __global__ void k32(UeajDims dims, const float *__restrict__ a0, const float *__restrict__ a1, float *__restrict__ out)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
@@ -871,44 +851,26 @@ extern "C" __global__ void k33(UeajDims dims, const float *__restrict__ a0, floa
     const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
     for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 20; i_ += stride_) {
         const int64_t i_v = i_;
-        float x_[8], o_[8];
-        ldv8_f32(a0 + i_v * 8, x_);
+        float x0_[8], x1_[8], o_[8];
+        ldv8_f32(a0 + i_v * 8, x0_);
+        ldv8_f32(a1 + i_v * 8, x1_);
         for (int l_ = 0; l_ < 8; l_++) {
-            const float v = x_[l_];
-            o_[l_] = v / (1.0f + expf(-v));
+            const float x0 = x0_[l_];
+            const float x1 = x1_[l_];
+            const float f0 = x0 / (1.0f + expf(-x0));
+            const float f1 = f0 * x1;
+            o_[l_] = f1;
         }
         stv8_f32(out + i_v * 8, o_);
     }
 }
 
-/* k34: mul
- *     at models/llama.ue:74:36
- *     t55 = t54:f32, u.1:f32 -> f32
- *     launch: grid (20*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 20 groups of 8 consecutive elements, one per thread (vector loads and stores) */
-extern "C" __global__ void k34(UeajDims dims, const float *__restrict__ a0, const float *__restrict__ a1, float *__restrict__ out)
-{
-    const int64_t D0 = dims.d[0]; /* n */
-    const int64_t D1 = dims.d[1]; /* C */
-    const int64_t D2 = dims.d[2]; /* m */
-    const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
-    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 20; i_ += stride_) {
-        const int64_t i_v = i_;
-        float x_[8], y_[8], o_[8];
-        ldv8_f32(a0 + i_v * 8, x_);
-        ldv8_f32(a1 + i_v * 8, y_);
-        for (int l_ = 0; l_ < 8; l_++) {
-            o_[l_] = x_[l_] * y_[l_];
-        }
-        stv8_f32(out + i_v * 8, o_);
-    }
-}
-
-/* k35_cast: cast
+/* k33_cast: cast
  *     from: ueajsum("nf,*fd->nd"): its operand t55 rounded to bf16 for cuBLASLt (A and B of one type)
  *     at models/llama.ue:74:23
  *     t55.bf16 = t55:f32 -> bf16
  *     launch: grid (20*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 20 groups of 8 consecutive elements, one per thread (vector loads and stores) */
-extern "C" __global__ void k35_cast(UeajDims dims, const float *__restrict__ a0, uint16_t *__restrict__ out)
+extern "C" __global__ void k33_cast(UeajDims dims, const float *__restrict__ a0, uint16_t *__restrict__ out)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
@@ -922,7 +884,7 @@ extern "C" __global__ void k35_cast(UeajDims dims, const float *__restrict__ a0,
     }
 }
 
-/* k35: contract nf,fd->nd: no kernel, a cuBLASLt matmul (the plan's gemm record)
+/* k33: contract nf,fd->nd: no kernel, a cuBLASLt matmul (the plan's gemm record)
  *     B is t55 rounded to bf16 (cuBLASLt wants A and B of one type): the products differ from
  *     the C backend's by that rounding, and cuBLASLt sums in its own order: compare with a tolerance
  *     from: ueajsum("nf,*fd->nd")
@@ -930,11 +892,11 @@ extern "C" __global__ void k35_cast(UeajDims dims, const float *__restrict__ a0,
  *     t56 = t55:f32 . wd.1:bf16 -> f32, accumulate f32
  *     column-major: D[m=64, n=d0] = A[m, k=160] . B[k, n], A = wd.1, B = t55 (its rounded copy), batch 1 */
 
-/* k36: add
+/* k34: add
  *     at models/llama.ue:74:10
  *     x.1_2 = x.1:f32, t56:f32 -> f32
  *     launch: grid (8*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 8 groups of 8 consecutive elements, one per thread (vector loads and stores) */
-extern "C" __global__ void k36(UeajDims dims, const float *__restrict__ a0, const float *__restrict__ a1, float *__restrict__ out)
+extern "C" __global__ void k34(UeajDims dims, const float *__restrict__ a0, const float *__restrict__ a1, float *__restrict__ out)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
@@ -952,12 +914,12 @@ extern "C" __global__ void k36(UeajDims dims, const float *__restrict__ a0, cons
     }
 }
 
-/* k37: last_rows
+/* k35: last_rows
  *     from: last_rows(x, m)
  *     at models/llama.ue:80:41
  *     t60 = x.1_2:f32 -> f32
  *     launch: grid (64*d2/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D2 * 64 output elements, one per thread */
-extern "C" __global__ void k37(UeajDims dims, const float *__restrict__ a0, float *__restrict__ out)
+extern "C" __global__ void k35(UeajDims dims, const float *__restrict__ a0, float *__restrict__ out)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
@@ -971,12 +933,12 @@ extern "C" __global__ void k37(UeajDims dims, const float *__restrict__ a0, floa
     }
 }
 
-/* k38: rms_norm
+/* k36: rms_norm
  *     from: rms_norm(last_rows(x, m), norm, eps = eps)
  *     at models/llama.ue:80:32
  *     t61 = t60:f32, norm:bf16 -> f32
  *     launch: grid (d2, 1, 1), block (256, 1, 1), shared 0 bytes: a block per row of D2 rows, its threads share the row (block reduction) */
-extern "C" __global__ void k38(UeajDims dims, const float *__restrict__ a0, const uint16_t *__restrict__ a1, float *__restrict__ out)
+extern "C" __global__ void k36(UeajDims dims, const float *__restrict__ a0, const uint16_t *__restrict__ a1, float *__restrict__ out)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
@@ -998,12 +960,12 @@ extern "C" __global__ void k38(UeajDims dims, const float *__restrict__ a0, cons
     }
 }
 
-/* k39_cast: cast
+/* k37_cast: cast
  *     from: ueajsum("nd,*dv->nv"): its operand t61 rounded to bf16 for cuBLASLt (A and B of one type)
  *     at models/llama.ue:80:19
  *     t61.bf16 = t61:f32 -> bf16
  *     launch: grid (8*d2/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D2 * 8 groups of 8 consecutive elements, one per thread (vector loads and stores) */
-extern "C" __global__ void k39_cast(UeajDims dims, const float *__restrict__ a0, uint16_t *__restrict__ out)
+extern "C" __global__ void k37_cast(UeajDims dims, const float *__restrict__ a0, uint16_t *__restrict__ out)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
@@ -1017,7 +979,7 @@ extern "C" __global__ void k39_cast(UeajDims dims, const float *__restrict__ a0,
     }
 }
 
-/* k39: contract nd,dv->nv: no kernel, a cuBLASLt matmul (the plan's gemm record)
+/* k37: contract nd,dv->nv: no kernel, a cuBLASLt matmul (the plan's gemm record)
  *     B is t61 rounded to bf16 (cuBLASLt wants A and B of one type): the products differ from
  *     the C backend's by that rounding, and cuBLASLt sums in its own order: compare with a tolerance
  *     from: ueajsum("nd,*dv->nv")
@@ -1089,110 +1051,106 @@ extern "C" __device__ const char ueaj_plan[] =
     "tensor 24 hm.0 temp f32 2 d0 64\n"
     "tensor 25 g.0 temp f32 2 d0 160\n"
     "tensor 26 u.0 temp f32 2 d0 160\n"
-    "tensor 27 t27 temp f32 2 d0 160\n"
-    "tensor 28 t28 temp f32 2 d0 160\n"
-    "tensor 29 t29 temp f32 2 d0 64\n"
-    "tensor 30 x.0_2 temp f32 2 d0 64\n"
-    "tensor 31 attn_norm.1 param bf16 1 64\n"
-    "load 31 model.layers.1.input_layernorm.weight 1 64 perm 0\n"
-    "tensor 32 wq.1 param bf16 4 64 2 2 16\n"
-    "load 32 model.layers.1.self_attn.q_proj.weight 2 64 64 perm 1 0\n"
-    "tensor 33 wk.1 param bf16 3 64 2 16\n"
-    "load 33 model.layers.1.self_attn.k_proj.weight 2 32 64 perm 1 0\n"
-    "tensor 34 wv.1 param bf16 3 64 2 16\n"
-    "load 34 model.layers.1.self_attn.v_proj.weight 2 32 64 perm 1 0\n"
-    "tensor 35 wo.1 param bf16 4 2 2 16 64\n"
-    "load 35 model.layers.1.self_attn.o_proj.weight 2 64 64 perm 1 0\n"
-    "tensor 36 mlp_norm.1 param bf16 1 64\n"
-    "load 36 model.layers.1.post_attention_layernorm.weight 1 64 perm 0\n"
-    "tensor 37 wg.1 param bf16 2 64 160\n"
-    "load 37 model.layers.1.mlp.gate_proj.weight 2 160 64 perm 1 0\n"
-    "tensor 38 wu.1 param bf16 2 64 160\n"
-    "load 38 model.layers.1.mlp.up_proj.weight 2 160 64 perm 1 0\n"
-    "tensor 39 wd.1 param bf16 2 160 64\n"
-    "load 39 model.layers.1.mlp.down_proj.weight 2 64 160 perm 1 0\n"
-    "tensor 40 kc.1 state f32 3 d1 2 16\n"
-    "tensor 41 vc.1 state f32 3 d1 2 16\n"
-    "tensor 42 h.1 temp f32 2 d0 64\n"
-    "tensor 43 q.1 temp f32 4 d0 2 2 16\n"
-    "tensor 44 kk.1 temp f32 3 d0 2 16\n"
-    "tensor 45 vv.1 temp f32 3 d0 2 16\n"
-    "tensor 46 qr.1 temp f32 4 d0 2 2 16\n"
-    "tensor 47 kr.1 temp f32 3 d0 2 16\n"
-    "tensor 48 a.1 temp f32 4 d0 2 2 16\n"
-    "tensor 49 t49 temp f32 2 d0 64\n"
-    "tensor 50 x.1 temp f32 2 d0 64\n"
-    "tensor 51 hm.1 temp f32 2 d0 64\n"
-    "tensor 52 g.1 temp f32 2 d0 160\n"
-    "tensor 53 u.1 temp f32 2 d0 160\n"
-    "tensor 54 t54 temp f32 2 d0 160\n"
-    "tensor 55 t55 temp f32 2 d0 160\n"
-    "tensor 56 t56 temp f32 2 d0 64\n"
-    "tensor 57 x.1_2 temp f32 2 d0 64\n"
-    "tensor 58 norm param bf16 1 64\n"
-    "load 58 model.norm.weight 1 64 perm 0\n"
-    "tensor 59 head param bf16 2 64 256\n"
-    "load 59 model.embed_tokens.weight 2 256 64 perm 1 0\n"
-    "tensor 60 t60 temp f32 2 d2 64\n"
-    "tensor 61 t61 temp f32 2 d2 64\n"
-    "tensor 62 logits output f32 2 d2 256\n"
-    "tensor 63 h.0.bf16 temp bf16 2 d0 64\n"
-    "tensor 64 a.0.bf16 temp bf16 4 d0 2 2 16\n"
-    "tensor 65 hm.0.bf16 temp bf16 2 d0 64\n"
-    "tensor 66 t28.bf16 temp bf16 2 d0 160\n"
-    "tensor 67 h.1.bf16 temp bf16 2 d0 64\n"
-    "tensor 68 a.1.bf16 temp bf16 4 d0 2 2 16\n"
-    "tensor 69 hm.1.bf16 temp bf16 2 d0 64\n"
-    "tensor 70 t55.bf16 temp bf16 2 d0 160\n"
-    "tensor 71 t61.bf16 temp bf16 2 d2 64\n"
+    "tensor 27 t28 temp f32 2 d0 160\n"
+    "tensor 28 t29 temp f32 2 d0 64\n"
+    "tensor 29 x.0_2 temp f32 2 d0 64\n"
+    "tensor 30 attn_norm.1 param bf16 1 64\n"
+    "load 30 model.layers.1.input_layernorm.weight 1 64 perm 0\n"
+    "tensor 31 wq.1 param bf16 4 64 2 2 16\n"
+    "load 31 model.layers.1.self_attn.q_proj.weight 2 64 64 perm 1 0\n"
+    "tensor 32 wk.1 param bf16 3 64 2 16\n"
+    "load 32 model.layers.1.self_attn.k_proj.weight 2 32 64 perm 1 0\n"
+    "tensor 33 wv.1 param bf16 3 64 2 16\n"
+    "load 33 model.layers.1.self_attn.v_proj.weight 2 32 64 perm 1 0\n"
+    "tensor 34 wo.1 param bf16 4 2 2 16 64\n"
+    "load 34 model.layers.1.self_attn.o_proj.weight 2 64 64 perm 1 0\n"
+    "tensor 35 mlp_norm.1 param bf16 1 64\n"
+    "load 35 model.layers.1.post_attention_layernorm.weight 1 64 perm 0\n"
+    "tensor 36 wg.1 param bf16 2 64 160\n"
+    "load 36 model.layers.1.mlp.gate_proj.weight 2 160 64 perm 1 0\n"
+    "tensor 37 wu.1 param bf16 2 64 160\n"
+    "load 37 model.layers.1.mlp.up_proj.weight 2 160 64 perm 1 0\n"
+    "tensor 38 wd.1 param bf16 2 160 64\n"
+    "load 38 model.layers.1.mlp.down_proj.weight 2 64 160 perm 1 0\n"
+    "tensor 39 kc.1 state f32 3 d1 2 16\n"
+    "tensor 40 vc.1 state f32 3 d1 2 16\n"
+    "tensor 41 h.1 temp f32 2 d0 64\n"
+    "tensor 42 q.1 temp f32 4 d0 2 2 16\n"
+    "tensor 43 kk.1 temp f32 3 d0 2 16\n"
+    "tensor 44 vv.1 temp f32 3 d0 2 16\n"
+    "tensor 45 qr.1 temp f32 4 d0 2 2 16\n"
+    "tensor 46 kr.1 temp f32 3 d0 2 16\n"
+    "tensor 47 a.1 temp f32 4 d0 2 2 16\n"
+    "tensor 48 t49 temp f32 2 d0 64\n"
+    "tensor 49 x.1 temp f32 2 d0 64\n"
+    "tensor 50 hm.1 temp f32 2 d0 64\n"
+    "tensor 51 g.1 temp f32 2 d0 160\n"
+    "tensor 52 u.1 temp f32 2 d0 160\n"
+    "tensor 53 t55 temp f32 2 d0 160\n"
+    "tensor 54 t56 temp f32 2 d0 64\n"
+    "tensor 55 x.1_2 temp f32 2 d0 64\n"
+    "tensor 56 norm param bf16 1 64\n"
+    "load 56 model.norm.weight 1 64 perm 0\n"
+    "tensor 57 head param bf16 2 64 256\n"
+    "load 57 model.embed_tokens.weight 2 256 64 perm 1 0\n"
+    "tensor 58 t60 temp f32 2 d2 64\n"
+    "tensor 59 t61 temp f32 2 d2 64\n"
+    "tensor 60 logits output f32 2 d2 256\n"
+    "tensor 61 h.0.bf16 temp bf16 2 d0 64\n"
+    "tensor 62 a.0.bf16 temp bf16 4 d0 2 2 16\n"
+    "tensor 63 hm.0.bf16 temp bf16 2 d0 64\n"
+    "tensor 64 t28.bf16 temp bf16 2 d0 160\n"
+    "tensor 65 h.1.bf16 temp bf16 2 d0 64\n"
+    "tensor 66 a.1.bf16 temp bf16 4 d0 2 2 16\n"
+    "tensor 67 hm.1.bf16 temp bf16 2 d0 64\n"
+    "tensor 68 t55.bf16 temp bf16 2 d0 160\n"
+    "tensor 69 t61.bf16 temp bf16 2 d2 64\n"
     "launch k0 64*d0/256 1 1 256 1 1 0 3 2 0 3\n"
     "launch k1 d0 1 1 256 1 1 0 3 3 4 15\n"
-    "launch k2_cast 8*d0/256 1 1 256 1 1 0 2 15 63\n"
-    "gemm k2/nd%2Cdhik-%3Enhik a=5 b=63 d=16 ta=n tb=n m=64 n=d0 k=64 lda=64 ldb=64 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
-    "gemm k3/nd%2Cdhk-%3Enhk a=6 b=63 d=17 ta=n tb=n m=32 n=d0 k=64 lda=32 ldb=64 ldd=32 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
-    "gemm k4/nd%2Cdhk-%3Enhk a=7 b=63 d=18 ta=n tb=n m=32 n=d0 k=64 lda=32 ldb=64 ldd=32 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
+    "launch k2_cast 8*d0/256 1 1 256 1 1 0 2 15 61\n"
+    "gemm k2/nd%2Cdhik-%3Enhik a=5 b=61 d=16 ta=n tb=n m=64 n=d0 k=64 lda=64 ldb=64 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
+    "gemm k3/nd%2Cdhk-%3Enhk a=6 b=61 d=17 ta=n tb=n m=32 n=d0 k=64 lda=32 ldb=64 ldd=32 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
+    "gemm k4/nd%2Cdhk-%3Enhk a=7 b=61 d=18 ta=n tb=n m=32 n=d0 k=64 lda=32 ldb=64 ldd=32 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
     "launch k5 32*d0/256 1 1 256 1 1 0 3 16 1 19\n"
     "launch k6 16*d0/256 1 1 256 1 1 0 3 17 1 20\n"
     "launch k7 32*d0/256 1 1 256 1 1 0 3 20 1 13\n"
     "launch k8 32*d0/256 1 1 256 1 1 0 3 18 1 14\n"
     "launch k9 4*d0 1 1 256 1 1 0 5 19 13 14 1 21\n"
-    "launch k10_cast 8*d0/256 1 1 256 1 1 0 2 21 64\n"
-    "gemm k10/nhik%2Chikd-%3End a=8 b=64 d=22 ta=n tb=n m=64 n=d0 k=64 lda=64 ldb=64 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
+    "launch k10_cast 8*d0/256 1 1 256 1 1 0 2 21 62\n"
+    "gemm k10/nhik%2Chikd-%3End a=8 b=62 d=22 ta=n tb=n m=64 n=d0 k=64 lda=64 ldb=64 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
     "launch k11 8*d0/256 1 1 256 1 1 0 3 3 22 23\n"
     "launch k12 d0 1 1 256 1 1 0 3 23 9 24\n"
-    "launch k13_cast 8*d0/256 1 1 256 1 1 0 2 24 65\n"
-    "gemm k13/nd%2Cdf-%3Enf a=10 b=65 d=25 ta=n tb=n m=160 n=d0 k=64 lda=160 ldb=64 ldd=160 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
-    "gemm k14/nd%2Cdf-%3Enf a=11 b=65 d=26 ta=n tb=n m=160 n=d0 k=64 lda=160 ldb=64 ldd=160 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
-    "launch k15 20*d0/256 1 1 256 1 1 0 2 25 27\n"
-    "launch k16 20*d0/256 1 1 256 1 1 0 3 27 26 28\n"
-    "launch k17_cast 20*d0/256 1 1 256 1 1 0 2 28 66\n"
-    "gemm k17/nf%2Cfd-%3End a=12 b=66 d=29 ta=n tb=n m=64 n=d0 k=160 lda=64 ldb=160 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
-    "launch k18 8*d0/256 1 1 256 1 1 0 3 23 29 30\n"
-    "launch k19 d0 1 1 256 1 1 0 3 30 31 42\n"
-    "launch k20_cast 8*d0/256 1 1 256 1 1 0 2 42 67\n"
-    "gemm k20/nd%2Cdhik-%3Enhik a=32 b=67 d=43 ta=n tb=n m=64 n=d0 k=64 lda=64 ldb=64 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
-    "gemm k21/nd%2Cdhk-%3Enhk a=33 b=67 d=44 ta=n tb=n m=32 n=d0 k=64 lda=32 ldb=64 ldd=32 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
-    "gemm k22/nd%2Cdhk-%3Enhk a=34 b=67 d=45 ta=n tb=n m=32 n=d0 k=64 lda=32 ldb=64 ldd=32 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
-    "launch k23 32*d0/256 1 1 256 1 1 0 3 43 1 46\n"
-    "launch k24 16*d0/256 1 1 256 1 1 0 3 44 1 47\n"
-    "launch k25 32*d0/256 1 1 256 1 1 0 3 47 1 40\n"
-    "launch k26 32*d0/256 1 1 256 1 1 0 3 45 1 41\n"
-    "launch k27 4*d0 1 1 256 1 1 0 5 46 40 41 1 48\n"
-    "launch k28_cast 8*d0/256 1 1 256 1 1 0 2 48 68\n"
-    "gemm k28/nhik%2Chikd-%3End a=35 b=68 d=49 ta=n tb=n m=64 n=d0 k=64 lda=64 ldb=64 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
-    "launch k29 8*d0/256 1 1 256 1 1 0 3 30 49 50\n"
-    "launch k30 d0 1 1 256 1 1 0 3 50 36 51\n"
-    "launch k31_cast 8*d0/256 1 1 256 1 1 0 2 51 69\n"
-    "gemm k31/nd%2Cdf-%3Enf a=37 b=69 d=52 ta=n tb=n m=160 n=d0 k=64 lda=160 ldb=64 ldd=160 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
-    "gemm k32/nd%2Cdf-%3Enf a=38 b=69 d=53 ta=n tb=n m=160 n=d0 k=64 lda=160 ldb=64 ldd=160 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
-    "launch k33 20*d0/256 1 1 256 1 1 0 2 52 54\n"
-    "launch k34 20*d0/256 1 1 256 1 1 0 3 54 53 55\n"
-    "launch k35_cast 20*d0/256 1 1 256 1 1 0 2 55 70\n"
-    "gemm k35/nf%2Cfd-%3End a=39 b=70 d=56 ta=n tb=n m=64 n=d0 k=160 lda=64 ldb=160 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
-    "launch k36 8*d0/256 1 1 256 1 1 0 3 50 56 57\n"
-    "launch k37 64*d2/256 1 1 256 1 1 0 2 57 60\n"
-    "launch k38 d2 1 1 256 1 1 0 3 60 58 61\n"
-    "launch k39_cast 8*d2/256 1 1 256 1 1 0 2 61 71\n"
-    "gemm k39/nd%2Cdv-%3Env a=59 b=71 d=62 ta=n tb=n m=256 n=d2 k=64 lda=256 ldb=64 ldd=256 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
+    "launch k13_cast 8*d0/256 1 1 256 1 1 0 2 24 63\n"
+    "gemm k13/nd%2Cdf-%3Enf a=10 b=63 d=25 ta=n tb=n m=160 n=d0 k=64 lda=160 ldb=64 ldd=160 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
+    "gemm k14/nd%2Cdf-%3Enf a=11 b=63 d=26 ta=n tb=n m=160 n=d0 k=64 lda=160 ldb=64 ldd=160 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
+    "launch k15 20*d0/256 1 1 256 1 1 0 3 25 26 27\n"
+    "launch k16_cast 20*d0/256 1 1 256 1 1 0 2 27 64\n"
+    "gemm k16/nf%2Cfd-%3End a=12 b=64 d=28 ta=n tb=n m=64 n=d0 k=160 lda=64 ldb=160 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
+    "launch k17 8*d0/256 1 1 256 1 1 0 3 23 28 29\n"
+    "launch k18 d0 1 1 256 1 1 0 3 29 30 41\n"
+    "launch k19_cast 8*d0/256 1 1 256 1 1 0 2 41 65\n"
+    "gemm k19/nd%2Cdhik-%3Enhik a=31 b=65 d=42 ta=n tb=n m=64 n=d0 k=64 lda=64 ldb=64 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
+    "gemm k20/nd%2Cdhk-%3Enhk a=32 b=65 d=43 ta=n tb=n m=32 n=d0 k=64 lda=32 ldb=64 ldd=32 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
+    "gemm k21/nd%2Cdhk-%3Enhk a=33 b=65 d=44 ta=n tb=n m=32 n=d0 k=64 lda=32 ldb=64 ldd=32 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
+    "launch k22 32*d0/256 1 1 256 1 1 0 3 42 1 45\n"
+    "launch k23 16*d0/256 1 1 256 1 1 0 3 43 1 46\n"
+    "launch k24 32*d0/256 1 1 256 1 1 0 3 46 1 39\n"
+    "launch k25 32*d0/256 1 1 256 1 1 0 3 44 1 40\n"
+    "launch k26 4*d0 1 1 256 1 1 0 5 45 39 40 1 47\n"
+    "launch k27_cast 8*d0/256 1 1 256 1 1 0 2 47 66\n"
+    "gemm k27/nhik%2Chikd-%3End a=34 b=66 d=48 ta=n tb=n m=64 n=d0 k=64 lda=64 ldb=64 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
+    "launch k28 8*d0/256 1 1 256 1 1 0 3 29 48 49\n"
+    "launch k29 d0 1 1 256 1 1 0 3 49 35 50\n"
+    "launch k30_cast 8*d0/256 1 1 256 1 1 0 2 50 67\n"
+    "gemm k30/nd%2Cdf-%3Enf a=36 b=67 d=51 ta=n tb=n m=160 n=d0 k=64 lda=160 ldb=64 ldd=160 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
+    "gemm k31/nd%2Cdf-%3Enf a=37 b=67 d=52 ta=n tb=n m=160 n=d0 k=64 lda=160 ldb=64 ldd=160 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
+    "launch k32 20*d0/256 1 1 256 1 1 0 3 51 52 53\n"
+    "launch k33_cast 20*d0/256 1 1 256 1 1 0 2 53 68\n"
+    "gemm k33/nf%2Cfd-%3End a=38 b=68 d=54 ta=n tb=n m=64 n=d0 k=160 lda=64 ldb=160 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
+    "launch k34 8*d0/256 1 1 256 1 1 0 3 49 54 55\n"
+    "launch k35 64*d2/256 1 1 256 1 1 0 2 55 58\n"
+    "launch k36 d2 1 1 256 1 1 0 3 58 56 59\n"
+    "launch k37_cast 8*d2/256 1 1 256 1 1 0 2 59 69\n"
+    "gemm k37/nd%2Cdv-%3Env a=57 b=69 d=60 ta=n tb=n m=256 n=d2 k=64 lda=256 ldb=64 ldd=256 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
     "end\n"
     ;
