@@ -16,6 +16,10 @@
 typedef struct KernelGeom {
     char grid[192], block[32], smem[32];
     char how[160];
+    /* Set by the emitter before the body: besides `out`, the kernel stores
+     * every output value rounded to this dtype into `outc` (a copy a
+     * cuBLASLt matmul reads); DT_NONE (0): no copy. */
+    DType copy;
 } KernelGeom;
 
 struct Dialect {

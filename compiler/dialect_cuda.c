@@ -33,7 +33,10 @@
  *
  * Projections (plain, optionally batched, matmuls with a parameter
  * operand) are not kernels at all: library_gemm makes them cuBLASLt
- * records in the plan (emit.c, gemm_match).
+ * records in the plan (emit.c, gemm_match).  Their f32 activation is read
+ * through a bf16/f16 copy that the producing kernel stores beside its
+ * output (KernelGeom.copy, emit_ops.c's store()) or, failing that, a cast
+ * kernel writes.
  */
 #include <string.h>
 #include "dialect.h"

@@ -150,16 +150,18 @@ void emit_vec8_open(Buf *b, const Dialect *d, KernelGeom *kg, const char *v8)
 
 static bool uses_dyn(const IrGraph *g) { return g->ndyn > 0; }
 
-static void kernel_params(Buf *b, const Dialect *d, const IrGraph *g, const IrNode *n)
+static void kernel_params(Buf *b, const Dialect *d, const IrGraph *g, const IrNode *n, const IrTensor *copy)
 {
     int np = 0;
     if (uses_dyn(g) || d->dims_always) { buf_puts(b, d->dims_param); np++; }
     for (int k = 0; k < n->nin; k++)
         buf_printf(b, "%sconst %s *%s a%d", np++ ? ", " : "", d->type_name(n->in[k]->dtype), d->restrict_kw, k);
     buf_printf(b, "%s%s *%s out", np ? ", " : "", d->type_name(n->out->dtype), d->restrict_kw);
+    if (copy) buf_printf(b, ", %s *%s outc", d->type_name(copy->dtype), d->restrict_kw);
 }
 
-static void kernel_comment(Buf *b, const IrGraph *g, const IrNode *n, const char *kname, const KernelGeom *kg)
+static void kernel_comment(Buf *b, const IrGraph *g, const IrNode *n, const char *kname, const KernelGeom *kg,
+                           const IrTensor *copy)
 {
     buf_printf(b, "/* %s: %s", kname, ir_op_name(n->op));
     if (n->op == OP_CONTRACT) {
@@ -191,6 +193,13 @@ static void kernel_comment(Buf *b, const IrGraph *g, const IrNode *n, const char
     if (kg && kg->grid[0])
         buf_printf(b, "\n *     launch: grid (%s, 1, 1), block (%s, 1, 1), shared %s bytes: %s", kg->grid, kg->block,
                    kg->smem, kg->how);
+    if (copy) {
+        buf_puts(b, "\n *     also stores ");
+        emit_comment_text(b, copy->name);
+        buf_puts(b, ": ");
+        emit_comment_text(b, n->out->name);
+        buf_printf(b, " rounded to %s for a cuBLASLt matmul (no cast kernel)", dtype_name(copy->dtype));
+    }
     buf_puts(b, " */\n");
     (void)g;
 }
@@ -425,6 +434,7 @@ typedef struct PlanState {
     Buf extra;
     int next_id;
     int *copy_bf16, *copy_f16; /* per IR tensor: its rounded copy's index, or 0 */
+    DType *want;               /* per IR tensor: the dtype of the copy a later matmul reads (DT_NONE: none) */
 } PlanState;
 
 static const char *const kind_names[] = {"input", "param", "output", "temp", "state"};
@@ -617,8 +627,36 @@ static bool gemm_match(UeajCtx *ctx, const IrNode *n, GemmMatch *gm)
 
 /* ---- kernels --------------------------------------------------------------- */
 
+/* A plan tensor: X rounded to dt (the B operand cuBLASLt reads with a
+ * weight of type dt), registered so that every later matmul finds it. */
+static IrTensor *new_copy(UeajCtx *ctx, PlanState *ps, const IrTensor *X, DType dt)
+{
+    IrTensor *t = ARENA_NEW(&ctx->arena, IrTensor);
+    *t = *X;
+    t->id = ps->next_id++;
+    t->kind = TEN_TEMP;
+    t->dtype = dt;
+    t->name = arena_printf(&ctx->arena, "%s.%s", X->name, dtype_name(dt));
+    t->load_name = NULL;
+    plan_tensor(&ps->extra, NULL, t, t->id);
+    (dt == DT_BF16 ? ps->copy_bf16 : ps->copy_f16)[X->id] = t->id;
+    return t;
+}
+
+/* Ops whose kernels route every store of their output through emit_ops.c's
+ * store(), and so can also write the rounded copy a matmul reads. */
+static bool stores_copy(const IrNode *n)
+{
+    return n->op == OP_RMSNORM || n->op == OP_FUSED || n->op == OP_ATTENTION || ir_is_elementwise(n->op);
+}
+
 /* One kernel: its comment (with the launch geometry in CUDA), signature and
- * body; in CUDA also its launch record. */
+ * body; in CUDA also its launch record.  When a later cuBLASLt matmul reads
+ * n's output rounded to bf16/f16 (ps->want) and n's kernel can write that
+ * copy as it stores (stores_copy), the kernel takes it as `outc` and the
+ * matmul needs no cast kernel: one launch and one pass over the tensor
+ * fewer, the same values (st_T of the f32 value stored).  --no-fuse keeps
+ * the cast kernels. */
 static void emit_kernel(UeajCtx *ctx, Buf *b, const Dialect *d, const IrGraph *g, const IrNode *n, const char *kname,
                         PlanState *ps)
 {
@@ -627,6 +665,12 @@ static void emit_kernel(UeajCtx *ctx, Buf *b, const Dialect *d, const IrGraph *g
     body.indent = 1;
     KernelGeom kg;
     memset(&kg, 0, sizeof kg);
+    const IrTensor *copy = NULL;
+    if (ps && ps->want && !ctx->opt.no_fuse && n->out->id < g->tensors.n && ps->want[n->out->id] != DT_NONE &&
+        n->out->kind != TEN_STATE && stores_copy(n)) {
+        copy = new_copy(ctx, ps, n->out, ps->want[n->out->id]);
+        kg.copy = copy->dtype;
+    }
     if (uses_dyn(g)) emit_dyn_locals(&body, d, g);
     switch (n->op) {
     case OP_CONTRACT: emit_contract(ctx, &body, d, &kg, g, n); break;
@@ -634,9 +678,9 @@ static void emit_kernel(UeajCtx *ctx, Buf *b, const Dialect *d, const IrGraph *g
     default: emit_builtin(ctx, &body, d, &kg, g, n); break;
     }
     buf_putc(b, '\n');
-    kernel_comment(b, g, n, kname, &kg);
+    kernel_comment(b, g, n, kname, &kg, copy);
     buf_printf(b, "%s %s(", d->kernel_qual, kname);
-    kernel_params(b, d, g, n);
+    kernel_params(b, d, g, n, copy);
     buf_puts(b, ")\n");
     buf_line(b, "{");
     buf_puts(b, body.p ? body.p : "");
@@ -644,9 +688,12 @@ static void emit_kernel(UeajCtx *ctx, Buf *b, const Dialect *d, const IrGraph *g
     buf_free(&body);
     if (ps) {
         UEAJ_ASSERT(kg.grid[0]);
-        buf_printf(&ps->steps, "launch %s %s 1 1 %s 1 1 %s %d", kname, kg.grid, kg.block, kg.smem, n->nin + 1);
+        buf_printf(&ps->steps, "launch %s %s 1 1 %s 1 1 %s %d", kname, kg.grid, kg.block, kg.smem,
+                   n->nin + 1 + (copy != NULL));
         for (int k = 0; k < n->nin; k++) buf_printf(&ps->steps, " %d", n->in[k]->id);
-        buf_printf(&ps->steps, " %d\n", n->out->id);
+        buf_printf(&ps->steps, " %d", n->out->id);
+        if (copy) buf_printf(&ps->steps, " %d", copy->id);
+        buf_putc(&ps->steps, '\n');
     }
 }
 
@@ -662,14 +709,7 @@ static void emit_gemm(UeajCtx *ctx, Buf *b, const Dialect *d, const IrGraph *g, 
     if (gm->cast && X->kind != TEN_STATE && copy[X->id]) {
         xid = copy[X->id];
     } else if (gm->cast) {
-        IrTensor *t = ARENA_NEW(&ctx->arena, IrTensor);
-        *t = *X;
-        t->id = ps->next_id++;
-        t->kind = TEN_TEMP;
-        t->dtype = W->dtype;
-        t->name = arena_printf(&ctx->arena, "%s.%s", X->name, dtype_name(W->dtype));
-        t->load_name = NULL;
-        plan_tensor(&ps->extra, NULL, t, t->id);
+        IrTensor *t = new_copy(ctx, ps, X, W->dtype);
         IrNode *c = ARENA_NEW(&ctx->arena, IrNode);
         c->id = n->id;
         c->op = OP_CAST;
@@ -682,7 +722,6 @@ static void emit_gemm(UeajCtx *ctx, Buf *b, const Dialect *d, const IrGraph *g, 
         c->span = n->span;
         emit_kernel(ctx, b, d, g, c, arena_printf(&ctx->arena, "k%d_cast", n->id), ps);
         xid = t->id;
-        copy[X->id] = xid;
     }
     buf_putc(b, '\n');
     buf_printf(b, "/* k%d: contract ", n->id);
@@ -693,14 +732,6 @@ static void emit_gemm(UeajCtx *ctx, Buf *b, const Dialect *d, const IrGraph *g, 
                       "\n *     the C backend's by that rounding, and cuBLASLt sums in its own order: compare with a tolerance",
                    X->name, dtype_name(W->dtype));
     if (n->origin) { buf_puts(b, "\n *     from: "); emit_comment_text(b, n->origin); }
-    if (n->op == OP_FUSED) { /* what the fused chain computes, per element */
-        Buf e;
-        buf_init(&e);
-        ir_fused_expr(&e, n);
-        buf_printf(b, "\n *     per element, %s = the last of: ", n->out->name);
-        emit_comment_text(b, e.p);
-        buf_free(&e);
-    }
     if (n->span.src) {
         Span s = span_root(n->span);
         buf_puts(b, "\n *     at ");
@@ -780,6 +811,18 @@ char *emit_source_plan(UeajCtx *ctx, const IrGraph *g, const Dialect *d, char **
     ps.next_id = g->tensors.n;
     ps.copy_bf16 = ARENA_ARRAY(&ctx->arena, int, g->tensors.n + 1);
     ps.copy_f16 = ARENA_ARRAY(&ctx->arena, int, g->tensors.n + 1);
+    ps.want = NULL;
+    if (d->library_gemm) { /* which outputs a matmul will read rounded (the first such matmul decides the dtype) */
+        ps.want = ARENA_ARRAY(&ctx->arena, DType, g->tensors.n + 1);
+        for (int i = 0; i <= g->tensors.n; i++) ps.want[i] = DT_NONE;
+        for (int i = 0; i < g->nodes.n; i++) {
+            const IrNode *n = g->nodes.v[i];
+            GemmMatch gm;
+            if (!gemm_match(ctx, n, &gm) || !gm.cast) continue;
+            const IrTensor *X = n->in[1 - gm.w];
+            if (ps.want[X->id] == DT_NONE) ps.want[X->id] = n->in[gm.w]->dtype;
+        }
+    }
     for (int i = 0; i < g->nodes.n; i++) {
         const IrNode *n = g->nodes.v[i];
         GemmMatch gm;

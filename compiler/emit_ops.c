@@ -18,6 +18,25 @@
 
 static const char *ld(const IrTensor *t) { return dtype_name(t->dtype); }
 
+/* out[idx] = expr; with a copy (kg->copy, see emit.c's emit_kernel) also
+ * outc[idx] = the same value rounded, as a cast kernel would round it. */
+static void store(Buf *b, const KernelGeom *kg, const char *idx, const char *expr)
+{
+    if (!kg->copy) { buf_line(b, "out[%s] = %s;", idx, expr); return; }
+    buf_open(b, "{");
+    buf_line(b, "const float o_ = %s;", expr);
+    buf_line(b, "out[%s] = o_;", idx);
+    buf_line(b, "outc[%s] = st_%s(o_);", idx, dtype_name(kg->copy));
+    buf_close(b, "}");
+}
+
+/* The vector form: o_[8] to out and, with a copy, to outc. */
+static void store8(Buf *b, const KernelGeom *kg)
+{
+    buf_line(b, "stv8_f32(out + i_v * 8, o_);");
+    if (kg->copy) buf_line(b, "stv8_%s(outc + i_v * 8, o_);", dtype_name(kg->copy));
+}
+
 static void row_loop(UeajCtx *ctx, Buf *b, const Dialect *d, KernelGeom *kg, const char *var, const char *extent)
 {
     const char *ext[1] = {extent};
@@ -79,7 +98,7 @@ static void emit_elementwise(UeajCtx *ctx, Buf *b, const Dialect *d, KernelGeom 
         buf_open(b, "for (int l_ = 0; l_ < 8; l_++) {");
         elementwise_body(ctx, b, n, "o_[l_]", "x_[l_]", "y_[l_]");
         buf_close(b, "}");
-        buf_line(b, "stv8_f32(out + i_v * 8, o_);");
+        store8(b, kg);
         d->close_parallel(b, 1);
         return;
     }
@@ -87,7 +106,12 @@ static void emit_elementwise(UeajCtx *ctx, Buf *b, const Dialect *d, KernelGeom 
     row_loop(ctx, b, d, kg, "e", N);
     const char *x = arena_printf(&ctx->arena, "ld_%s(a0[i_e])", ld(n->in[0]));
     const char *y = n->nin > 1 ? arena_printf(&ctx->arena, "ld_%s(a1[i_e])", ld(n->in[1])) : "";
-    elementwise_body(ctx, b, n, "out[i_e]", x, y);
+    if (kg->copy) {
+        elementwise_body(ctx, b, n, "const float r_", x, y);
+        store(b, kg, "i_e", "r_");
+    } else {
+        elementwise_body(ctx, b, n, "out[i_e]", x, y);
+    }
     d->close_parallel(b, 1);
 }
 
@@ -134,14 +158,14 @@ static void emit_fused(UeajCtx *ctx, Buf *b, const Dialect *d, KernelGeom *kg, c
         fused_steps(ctx, b, n);
         buf_line(b, "o_[l_] = f%d;", n->nprog - 1);
         buf_close(b, "}");
-        buf_line(b, "stv8_f32(out + i_v * 8, o_);");
+        store8(b, kg);
         d->close_parallel(b, 1);
         return;
     }
     row_loop(ctx, b, d, kg, "e", emit_numel_str(ctx, n->out, 0, n->out->rank));
     for (int k = 0; k < n->nin; k++) buf_line(b, "const float x%d = ld_%s(a%d[i_e]);", k, ld(n->in[k]), k);
     fused_steps(ctx, b, n);
-    buf_line(b, "out[i_e] = f%d;", n->nprog - 1);
+    store(b, kg, "i_e", arena_printf(&ctx->arena, "f%d", n->nprog - 1));
     d->close_parallel(b, 1);
 }
 
@@ -180,14 +204,15 @@ static void emit_rmsnorm(UeajCtx *ctx, Buf *b, const Dialect *d, KernelGeom *kg,
         buf_line(b, "const float r = 1.0f / sqrtf((float)(ss / (double)%s) + %s);", D, eps.p);
     }
     buf_open(b, "for (int64_t i = %s; i < %s; %s) {", first, D, step);
+    const char *idx = arena_printf(&ctx->arena, "i_r * %s + i", D);
     switch (n->iattr[0]) {
     case RMSNORM_HF: case RMSNORM_UNCENTERED:
-        buf_line(b, "out[i_r * %s + i] = ld_%s(a1[i]) * (ld_%s(xr[i]) * r);", D, ld(n->in[1]), ld(x));
+        store(b, kg, idx, arena_printf(&ctx->arena, "ld_%s(a1[i]) * (ld_%s(xr[i]) * r)", ld(n->in[1]), ld(x)));
         break;
     case RMSNORM_CENTERED:
-        buf_line(b, "out[i_r * %s + i] = (ld_%s(xr[i]) * r) * (1.0f + ld_%s(a1[i]));", D, ld(x), ld(n->in[1]));
+        store(b, kg, idx, arena_printf(&ctx->arena, "(ld_%s(xr[i]) * r) * (1.0f + ld_%s(a1[i]))", ld(x), ld(n->in[1])));
         break;
-    case RMSNORM_NONE: buf_line(b, "out[i_r * %s + i] = ld_%s(xr[i]) * r;", D, ld(x)); break;
+    case RMSNORM_NONE: store(b, kg, idx, arena_printf(&ctx->arena, "ld_%s(xr[i]) * r", ld(x))); break;
     }
     buf_close(b, "}");
     if (team) d->close_row_team(b);
@@ -279,8 +304,10 @@ static void emit_attention_team(UeajCtx *ctx, Buf *b, const Dialect *d, KernelGe
     d->team_sync(b);
     buf_close(b, "}");
     d->row_reduce(b, "sum", "sum");
-    buf_line(b, "if (t_ < %lld) out[(i_n * %lld + h) * %lld + t_] = sum > 0 ? acc / sum : 0.0f;", (long long)V,
-             (long long)H, (long long)V);
+    buf_open(b, "if (t_ < %lld) {", (long long)V);
+    store(b, kg, arena_printf(&ctx->arena, "(i_n * %lld + h) * %lld + t_", (long long)H, (long long)V),
+          "sum > 0 ? acc / sum : 0.0f");
+    buf_close(b, "}");
     d->close_row_team(b);
 }
 
@@ -333,8 +360,10 @@ static void emit_attention(UeajCtx *ctx, Buf *b, const Dialect *d, KernelGeom *k
     buf_line(b, "for (int64_t i = 0; i < %lld; i++) acc[i] += p * ld_%s(a2[(j * %lld + g) * %lld + i]);",
              (long long)V, ld(v), (long long)Hkv, (long long)V);
     buf_close(b, "}");
-    buf_line(b, "for (int64_t i = 0; i < %lld; i++) out[(i_n * %lld + h) * %lld + i] = sum > 0 ? acc[i] / sum : 0.0f;",
-             (long long)V, (long long)H, (long long)V);
+    buf_open(b, "for (int64_t i = 0; i < %lld; i++) {", (long long)V);
+    store(b, kg, arena_printf(&ctx->arena, "(i_n * %lld + h) * %lld + i", (long long)H, (long long)V),
+          "sum > 0 ? acc[i] / sum : 0.0f");
+    buf_close(b, "}");
     buf_close(b, "}");
     buf_close(b, "}");
     d->split_close(b);

@@ -27,9 +27,10 @@
 #         2e-6 on the harness (the same arithmetic: observed 0), 1e-4 on a
 #         GPU (CUDA's expf, erff, ... are a few ulp from glibc's).
 # and for 2-D outputs the argmax of every row must be equal.  Then
-# pass_fuse must not change a bit: the tiny Llama and tests/cases/fuse.ue
-# give the same bytes with and without --no-fuse, on the C backend and on
-# DEVICE.
+# fusion must not change a bit: the tiny Llama (f32 and bf16) and
+# tests/cases/fuse.ue give the same bytes with and without --no-fuse, on the
+# C backend and on DEVICE (--no-fuse also keeps the CUDA plan's cast
+# kernels, which the producers of matmul inputs otherwise replace).
 #
 # With DEVICE=harness it first checks the generated prelude's vector loads
 # and stores against its scalar conversions (tests/cuda/prelude_vec.cpp,
@@ -194,6 +195,8 @@ same_fused() { # NAME DEVICE ARGS...
 for dev in cpu "$DEV"; do
     # shellcheck disable=SC2086
     same_fused tiny-llama "$dev" $TINY32 --run "1 2 3 4 5"
+    # bf16 weights: on DEVICE the producers of matmul inputs also store their bf16 copies (no cast kernels)
+    same_fused tiny-llama-bf16 "$dev" $TINY --run "1 2 3 4 5"
     same_fused fuse.ue "$dev" tests/cases/fuse.ue --input "a=$T/x16.npy" --input "b=$T/x16.npy" --input "c=$T/x16.npy"
 done
 case_ narrow-inputs exact "$T/narrow.ue" $XIN --input "b=$T/x.npy" --input "h=$T/x.npy" --input "e4=$T/x.npy" --input "e5=$T/x.npy"

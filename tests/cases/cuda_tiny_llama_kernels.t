@@ -88,8 +88,9 @@ extern "C" __global__ void k0(UeajDims dims, const uint16_t *__restrict__ a0, co
  *     from: rms_norm(x, attn_norm, eps = eps)
  *     at models/llama.ue:56:10
  *     h.0 = x:f32, attn_norm.0:bf16 -> f32
- *     launch: grid (d0, 1, 1), block (256, 1, 1), shared 0 bytes: a block per row of D0 rows, its threads share the row (block reduction) */
-extern "C" __global__ void k1(UeajDims dims, const float *__restrict__ a0, const uint16_t *__restrict__ a1, float *__restrict__ out)
+ *     launch: grid (d0, 1, 1), block (256, 1, 1), shared 0 bytes: a block per row of D0 rows, its threads share the row (block reduction)
+ *     also stores h.0.bf16: h.0 rounded to bf16 for a cuBLASLt matmul (no cast kernel) */
+extern "C" __global__ void k1(UeajDims dims, const float *__restrict__ a0, const uint16_t *__restrict__ a1, float *__restrict__ out, uint16_t *__restrict__ outc)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
@@ -106,27 +107,12 @@ extern "C" __global__ void k1(UeajDims dims, const float *__restrict__ a0, const
         ss = ueaj_block_sum(ss, red_);
         const float r = 1.0f / sqrtf(ss / (float)64 + 1e-05f);
         for (int64_t i = t_; i < 64; i += nt_) {
-            out[i_r * 64 + i] = ld_bf16(a1[i]) * (ld_f32(xr[i]) * r);
+            {
+                const float o_ = ld_bf16(a1[i]) * (ld_f32(xr[i]) * r);
+                out[i_r * 64 + i] = o_;
+                outc[i_r * 64 + i] = st_bf16(o_);
+            }
         }
-    }
-}
-
-/* k2_cast: cast
- *     from: ueajsum("nd,*dhik->nhik"): its operand h.0 rounded to bf16 for cuBLASLt (A and B of one type)
- *     at models/llama.ue:57:19
- *     h.0.bf16 = h.0:f32 -> bf16
- *     launch: grid (8*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 8 groups of 8 consecutive elements, one per thread (vector loads and stores) */
-extern "C" __global__ void k2_cast(UeajDims dims, const float *__restrict__ a0, uint16_t *__restrict__ out)
-{
-    const int64_t D0 = dims.d[0]; /* n */
-    const int64_t D1 = dims.d[1]; /* C */
-    const int64_t D2 = dims.d[2]; /* m */
-    const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
-    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 8; i_ += stride_) {
-        const int64_t i_v = i_;
-        float v_[8];
-        ldv8_f32(a0 + i_v * 8, v_);
-        stv8_bf16(out + i_v * 8, v_);
     }
 }
 
@@ -266,8 +252,9 @@ extern "C" __global__ void k8(UeajDims dims, const float *__restrict__ a0, const
  *     from: attention(qr, kc, vc, causal = true, pos = pos)
  *     at models/llama.ue:68:10
  *     a.0 = qr.0:f32, kc.0:f32, vc.0:f32, pos:i32 -> f32
- *     launch: grid (4*d0, 1, 1), block (256, 1, 1), shared 0 bytes: a block per row of D0 * 4 rows, its threads share the row (block reduction) */
-extern "C" __global__ void k9(UeajDims dims, const float *__restrict__ a0, const float *__restrict__ a1, const float *__restrict__ a2, const int32_t *__restrict__ a3, float *__restrict__ out)
+ *     launch: grid (4*d0, 1, 1), block (256, 1, 1), shared 0 bytes: a block per row of D0 * 4 rows, its threads share the row (block reduction)
+ *     also stores a.0.bf16: a.0 rounded to bf16 for a cuBLASLt matmul (no cast kernel) */
+extern "C" __global__ void k9(UeajDims dims, const float *__restrict__ a0, const float *__restrict__ a1, const float *__restrict__ a2, const int32_t *__restrict__ a3, float *__restrict__ out, uint16_t *__restrict__ outc)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
@@ -308,26 +295,13 @@ extern "C" __global__ void k9(UeajDims dims, const float *__restrict__ a0, const
             __syncthreads();
         }
         sum = ueaj_block_sum(sum, red_);
-        if (t_ < 16) out[(i_n * 4 + h) * 16 + t_] = sum > 0 ? acc / sum : 0.0f;
-    }
-}
-
-/* k10_cast: cast
- *     from: ueajsum("nhik,*hikd->nd"): its operand a.0 rounded to bf16 for cuBLASLt (A and B of one type)
- *     at models/llama.ue:69:23
- *     a.0.bf16 = a.0:f32 -> bf16
- *     launch: grid (8*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 8 groups of 8 consecutive elements, one per thread (vector loads and stores) */
-extern "C" __global__ void k10_cast(UeajDims dims, const float *__restrict__ a0, uint16_t *__restrict__ out)
-{
-    const int64_t D0 = dims.d[0]; /* n */
-    const int64_t D1 = dims.d[1]; /* C */
-    const int64_t D2 = dims.d[2]; /* m */
-    const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
-    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 8; i_ += stride_) {
-        const int64_t i_v = i_;
-        float v_[8];
-        ldv8_f32(a0 + i_v * 8, v_);
-        stv8_bf16(out + i_v * 8, v_);
+        if (t_ < 16) {
+            {
+                const float o_ = sum > 0 ? acc / sum : 0.0f;
+                out[(i_n * 4 + h) * 16 + t_] = o_;
+                outc[(i_n * 4 + h) * 16 + t_] = st_bf16(o_);
+            }
+        }
     }
 }
 
@@ -365,8 +339,9 @@ extern "C" __global__ void k11(UeajDims dims, const float *__restrict__ a0, cons
  *     from: rms_norm(x, mlp_norm, eps = eps)
  *     at models/llama.ue:71:10
  *     hm.0 = x.0:f32, mlp_norm.0:bf16 -> f32
- *     launch: grid (d0, 1, 1), block (256, 1, 1), shared 0 bytes: a block per row of D0 rows, its threads share the row (block reduction) */
-extern "C" __global__ void k12(UeajDims dims, const float *__restrict__ a0, const uint16_t *__restrict__ a1, float *__restrict__ out)
+ *     launch: grid (d0, 1, 1), block (256, 1, 1), shared 0 bytes: a block per row of D0 rows, its threads share the row (block reduction)
+ *     also stores hm.0.bf16: hm.0 rounded to bf16 for a cuBLASLt matmul (no cast kernel) */
+extern "C" __global__ void k12(UeajDims dims, const float *__restrict__ a0, const uint16_t *__restrict__ a1, float *__restrict__ out, uint16_t *__restrict__ outc)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
@@ -383,27 +358,12 @@ extern "C" __global__ void k12(UeajDims dims, const float *__restrict__ a0, cons
         ss = ueaj_block_sum(ss, red_);
         const float r = 1.0f / sqrtf(ss / (float)64 + 1e-05f);
         for (int64_t i = t_; i < 64; i += nt_) {
-            out[i_r * 64 + i] = ld_bf16(a1[i]) * (ld_f32(xr[i]) * r);
+            {
+                const float o_ = ld_bf16(a1[i]) * (ld_f32(xr[i]) * r);
+                out[i_r * 64 + i] = o_;
+                outc[i_r * 64 + i] = st_bf16(o_);
+            }
         }
-    }
-}
-
-/* k13_cast: cast
- *     from: ueajsum("nd,*df->nf"): its operand hm.0 rounded to bf16 for cuBLASLt (A and B of one type)
- *     at models/llama.ue:72:19
- *     hm.0.bf16 = hm.0:f32 -> bf16
- *     launch: grid (8*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 8 groups of 8 consecutive elements, one per thread (vector loads and stores) */
-extern "C" __global__ void k13_cast(UeajDims dims, const float *__restrict__ a0, uint16_t *__restrict__ out)
-{
-    const int64_t D0 = dims.d[0]; /* n */
-    const int64_t D1 = dims.d[1]; /* C */
-    const int64_t D2 = dims.d[2]; /* m */
-    const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
-    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 8; i_ += stride_) {
-        const int64_t i_v = i_;
-        float v_[8];
-        ldv8_f32(a0 + i_v * 8, v_);
-        stv8_bf16(out + i_v * 8, v_);
     }
 }
 
@@ -427,8 +387,9 @@ extern "C" __global__ void k13_cast(UeajDims dims, const float *__restrict__ a0,
  *     per element, t28 = the last of: f0 = silu(g.0); f1 = f0 * u.0
  *     at models/llama.ue:74:36
  *     t28 = g.0:f32, u.0:f32 -> f32
- *     launch: grid (20*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 20 groups of 8 consecutive elements, one per thread (vector loads and stores) */
-extern "C" __global__ void k15(UeajDims dims, const float *__restrict__ a0, const float *__restrict__ a1, float *__restrict__ out)
+ *     launch: grid (20*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 20 groups of 8 consecutive elements, one per thread (vector loads and stores)
+ *     also stores t28.bf16: t28 rounded to bf16 for a cuBLASLt matmul (no cast kernel) */
+extern "C" __global__ void k15(UeajDims dims, const float *__restrict__ a0, const float *__restrict__ a1, float *__restrict__ out, uint16_t *__restrict__ outc)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
@@ -447,25 +408,7 @@ extern "C" __global__ void k15(UeajDims dims, const float *__restrict__ a0, cons
             o_[l_] = f1;
         }
         stv8_f32(out + i_v * 8, o_);
-    }
-}
-
-/* k16_cast: cast
- *     from: ueajsum("nf,*fd->nd"): its operand t28 rounded to bf16 for cuBLASLt (A and B of one type)
- *     at models/llama.ue:74:23
- *     t28.bf16 = t28:f32 -> bf16
- *     launch: grid (20*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 20 groups of 8 consecutive elements, one per thread (vector loads and stores) */
-extern "C" __global__ void k16_cast(UeajDims dims, const float *__restrict__ a0, uint16_t *__restrict__ out)
-{
-    const int64_t D0 = dims.d[0]; /* n */
-    const int64_t D1 = dims.d[1]; /* C */
-    const int64_t D2 = dims.d[2]; /* m */
-    const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
-    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 20; i_ += stride_) {
-        const int64_t i_v = i_;
-        float v_[8];
-        ldv8_f32(a0 + i_v * 8, v_);
-        stv8_bf16(out + i_v * 8, v_);
+        stv8_bf16(outc + i_v * 8, o_);
     }
 }
 
@@ -503,8 +446,9 @@ extern "C" __global__ void k17(UeajDims dims, const float *__restrict__ a0, cons
  *     from: rms_norm(x, attn_norm, eps = eps)
  *     at models/llama.ue:56:10
  *     h.1 = x.0_2:f32, attn_norm.1:bf16 -> f32
- *     launch: grid (d0, 1, 1), block (256, 1, 1), shared 0 bytes: a block per row of D0 rows, its threads share the row (block reduction) */
-extern "C" __global__ void k18(UeajDims dims, const float *__restrict__ a0, const uint16_t *__restrict__ a1, float *__restrict__ out)
+ *     launch: grid (d0, 1, 1), block (256, 1, 1), shared 0 bytes: a block per row of D0 rows, its threads share the row (block reduction)
+ *     also stores h.1.bf16: h.1 rounded to bf16 for a cuBLASLt matmul (no cast kernel) */
+extern "C" __global__ void k18(UeajDims dims, const float *__restrict__ a0, const uint16_t *__restrict__ a1, float *__restrict__ out, uint16_t *__restrict__ outc)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
@@ -521,27 +465,12 @@ extern "C" __global__ void k18(UeajDims dims, const float *__restrict__ a0, cons
         ss = ueaj_block_sum(ss, red_);
         const float r = 1.0f / sqrtf(ss / (float)64 + 1e-05f);
         for (int64_t i = t_; i < 64; i += nt_) {
-            out[i_r * 64 + i] = ld_bf16(a1[i]) * (ld_f32(xr[i]) * r);
+            {
+                const float o_ = ld_bf16(a1[i]) * (ld_f32(xr[i]) * r);
+                out[i_r * 64 + i] = o_;
+                outc[i_r * 64 + i] = st_bf16(o_);
+            }
         }
-    }
-}
-
-/* k19_cast: cast
- *     from: ueajsum("nd,*dhik->nhik"): its operand h.1 rounded to bf16 for cuBLASLt (A and B of one type)
- *     at models/llama.ue:57:19
- *     h.1.bf16 = h.1:f32 -> bf16
- *     launch: grid (8*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 8 groups of 8 consecutive elements, one per thread (vector loads and stores) */
-extern "C" __global__ void k19_cast(UeajDims dims, const float *__restrict__ a0, uint16_t *__restrict__ out)
-{
-    const int64_t D0 = dims.d[0]; /* n */
-    const int64_t D1 = dims.d[1]; /* C */
-    const int64_t D2 = dims.d[2]; /* m */
-    const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
-    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 8; i_ += stride_) {
-        const int64_t i_v = i_;
-        float v_[8];
-        ldv8_f32(a0 + i_v * 8, v_);
-        stv8_bf16(out + i_v * 8, v_);
     }
 }
 
@@ -681,8 +610,9 @@ extern "C" __global__ void k25(UeajDims dims, const float *__restrict__ a0, cons
  *     from: attention(qr, kc, vc, causal = true, pos = pos)
  *     at models/llama.ue:68:10
  *     a.1 = qr.1:f32, kc.1:f32, vc.1:f32, pos:i32 -> f32
- *     launch: grid (4*d0, 1, 1), block (256, 1, 1), shared 0 bytes: a block per row of D0 * 4 rows, its threads share the row (block reduction) */
-extern "C" __global__ void k26(UeajDims dims, const float *__restrict__ a0, const float *__restrict__ a1, const float *__restrict__ a2, const int32_t *__restrict__ a3, float *__restrict__ out)
+ *     launch: grid (4*d0, 1, 1), block (256, 1, 1), shared 0 bytes: a block per row of D0 * 4 rows, its threads share the row (block reduction)
+ *     also stores a.1.bf16: a.1 rounded to bf16 for a cuBLASLt matmul (no cast kernel) */
+extern "C" __global__ void k26(UeajDims dims, const float *__restrict__ a0, const float *__restrict__ a1, const float *__restrict__ a2, const int32_t *__restrict__ a3, float *__restrict__ out, uint16_t *__restrict__ outc)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
@@ -723,26 +653,13 @@ extern "C" __global__ void k26(UeajDims dims, const float *__restrict__ a0, cons
             __syncthreads();
         }
         sum = ueaj_block_sum(sum, red_);
-        if (t_ < 16) out[(i_n * 4 + h) * 16 + t_] = sum > 0 ? acc / sum : 0.0f;
-    }
-}
-
-/* k27_cast: cast
- *     from: ueajsum("nhik,*hikd->nd"): its operand a.1 rounded to bf16 for cuBLASLt (A and B of one type)
- *     at models/llama.ue:69:23
- *     a.1.bf16 = a.1:f32 -> bf16
- *     launch: grid (8*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 8 groups of 8 consecutive elements, one per thread (vector loads and stores) */
-extern "C" __global__ void k27_cast(UeajDims dims, const float *__restrict__ a0, uint16_t *__restrict__ out)
-{
-    const int64_t D0 = dims.d[0]; /* n */
-    const int64_t D1 = dims.d[1]; /* C */
-    const int64_t D2 = dims.d[2]; /* m */
-    const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
-    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 8; i_ += stride_) {
-        const int64_t i_v = i_;
-        float v_[8];
-        ldv8_f32(a0 + i_v * 8, v_);
-        stv8_bf16(out + i_v * 8, v_);
+        if (t_ < 16) {
+            {
+                const float o_ = sum > 0 ? acc / sum : 0.0f;
+                out[(i_n * 4 + h) * 16 + t_] = o_;
+                outc[(i_n * 4 + h) * 16 + t_] = st_bf16(o_);
+            }
+        }
     }
 }
 
@@ -780,8 +697,9 @@ extern "C" __global__ void k28(UeajDims dims, const float *__restrict__ a0, cons
  *     from: rms_norm(x, mlp_norm, eps = eps)
  *     at models/llama.ue:71:10
  *     hm.1 = x.1:f32, mlp_norm.1:bf16 -> f32
- *     launch: grid (d0, 1, 1), block (256, 1, 1), shared 0 bytes: a block per row of D0 rows, its threads share the row (block reduction) */
-extern "C" __global__ void k29(UeajDims dims, const float *__restrict__ a0, const uint16_t *__restrict__ a1, float *__restrict__ out)
+ *     launch: grid (d0, 1, 1), block (256, 1, 1), shared 0 bytes: a block per row of D0 rows, its threads share the row (block reduction)
+ *     also stores hm.1.bf16: hm.1 rounded to bf16 for a cuBLASLt matmul (no cast kernel) */
+extern "C" __global__ void k29(UeajDims dims, const float *__restrict__ a0, const uint16_t *__restrict__ a1, float *__restrict__ out, uint16_t *__restrict__ outc)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
@@ -798,27 +716,12 @@ extern "C" __global__ void k29(UeajDims dims, const float *__restrict__ a0, cons
         ss = ueaj_block_sum(ss, red_);
         const float r = 1.0f / sqrtf(ss / (float)64 + 1e-05f);
         for (int64_t i = t_; i < 64; i += nt_) {
-            out[i_r * 64 + i] = ld_bf16(a1[i]) * (ld_f32(xr[i]) * r);
+            {
+                const float o_ = ld_bf16(a1[i]) * (ld_f32(xr[i]) * r);
+                out[i_r * 64 + i] = o_;
+                outc[i_r * 64 + i] = st_bf16(o_);
+            }
         }
-    }
-}
-
-/* k30_cast: cast
- *     from: ueajsum("nd,*df->nf"): its operand hm.1 rounded to bf16 for cuBLASLt (A and B of one type)
- *     at models/llama.ue:72:19
- *     hm.1.bf16 = hm.1:f32 -> bf16
- *     launch: grid (8*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 8 groups of 8 consecutive elements, one per thread (vector loads and stores) */
-extern "C" __global__ void k30_cast(UeajDims dims, const float *__restrict__ a0, uint16_t *__restrict__ out)
-{
-    const int64_t D0 = dims.d[0]; /* n */
-    const int64_t D1 = dims.d[1]; /* C */
-    const int64_t D2 = dims.d[2]; /* m */
-    const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
-    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 8; i_ += stride_) {
-        const int64_t i_v = i_;
-        float v_[8];
-        ldv8_f32(a0 + i_v * 8, v_);
-        stv8_bf16(out + i_v * 8, v_);
     }
 }
 
@@ -842,8 +745,9 @@ extern "C" __global__ void k30_cast(UeajDims dims, const float *__restrict__ a0,
  *     per element, t55 = the last of: f0 = silu(g.1); f1 = f0 * u.1
  *     at models/llama.ue:74:36
  *     t55 = g.1:f32, u.1:f32 -> f32
- *     launch: grid (20*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 20 groups of 8 consecutive elements, one per thread (vector loads and stores) */
-extern "C" __global__ void k32(UeajDims dims, const float *__restrict__ a0, const float *__restrict__ a1, float *__restrict__ out)
+ *     launch: grid (20*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 20 groups of 8 consecutive elements, one per thread (vector loads and stores)
+ *     also stores t55.bf16: t55 rounded to bf16 for a cuBLASLt matmul (no cast kernel) */
+extern "C" __global__ void k32(UeajDims dims, const float *__restrict__ a0, const float *__restrict__ a1, float *__restrict__ out, uint16_t *__restrict__ outc)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
@@ -862,25 +766,7 @@ extern "C" __global__ void k32(UeajDims dims, const float *__restrict__ a0, cons
             o_[l_] = f1;
         }
         stv8_f32(out + i_v * 8, o_);
-    }
-}
-
-/* k33_cast: cast
- *     from: ueajsum("nf,*fd->nd"): its operand t55 rounded to bf16 for cuBLASLt (A and B of one type)
- *     at models/llama.ue:74:23
- *     t55.bf16 = t55:f32 -> bf16
- *     launch: grid (20*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 20 groups of 8 consecutive elements, one per thread (vector loads and stores) */
-extern "C" __global__ void k33_cast(UeajDims dims, const float *__restrict__ a0, uint16_t *__restrict__ out)
-{
-    const int64_t D0 = dims.d[0]; /* n */
-    const int64_t D1 = dims.d[1]; /* C */
-    const int64_t D2 = dims.d[2]; /* m */
-    const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
-    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 20; i_ += stride_) {
-        const int64_t i_v = i_;
-        float v_[8];
-        ldv8_f32(a0 + i_v * 8, v_);
-        stv8_bf16(out + i_v * 8, v_);
+        stv8_bf16(outc + i_v * 8, o_);
     }
 }
 
@@ -937,8 +823,9 @@ extern "C" __global__ void k35(UeajDims dims, const float *__restrict__ a0, floa
  *     from: rms_norm(last_rows(x, m), norm, eps = eps)
  *     at models/llama.ue:80:32
  *     t61 = t60:f32, norm:bf16 -> f32
- *     launch: grid (d2, 1, 1), block (256, 1, 1), shared 0 bytes: a block per row of D2 rows, its threads share the row (block reduction) */
-extern "C" __global__ void k36(UeajDims dims, const float *__restrict__ a0, const uint16_t *__restrict__ a1, float *__restrict__ out)
+ *     launch: grid (d2, 1, 1), block (256, 1, 1), shared 0 bytes: a block per row of D2 rows, its threads share the row (block reduction)
+ *     also stores t61.bf16: t61 rounded to bf16 for a cuBLASLt matmul (no cast kernel) */
+extern "C" __global__ void k36(UeajDims dims, const float *__restrict__ a0, const uint16_t *__restrict__ a1, float *__restrict__ out, uint16_t *__restrict__ outc)
 {
     const int64_t D0 = dims.d[0]; /* n */
     const int64_t D1 = dims.d[1]; /* C */
@@ -955,27 +842,12 @@ extern "C" __global__ void k36(UeajDims dims, const float *__restrict__ a0, cons
         ss = ueaj_block_sum(ss, red_);
         const float r = 1.0f / sqrtf(ss / (float)64 + 1e-05f);
         for (int64_t i = t_; i < 64; i += nt_) {
-            out[i_r * 64 + i] = ld_bf16(a1[i]) * (ld_f32(xr[i]) * r);
+            {
+                const float o_ = ld_bf16(a1[i]) * (ld_f32(xr[i]) * r);
+                out[i_r * 64 + i] = o_;
+                outc[i_r * 64 + i] = st_bf16(o_);
+            }
         }
-    }
-}
-
-/* k37_cast: cast
- *     from: ueajsum("nd,*dv->nv"): its operand t61 rounded to bf16 for cuBLASLt (A and B of one type)
- *     at models/llama.ue:80:19
- *     t61.bf16 = t61:f32 -> bf16
- *     launch: grid (8*d2/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D2 * 8 groups of 8 consecutive elements, one per thread (vector loads and stores) */
-extern "C" __global__ void k37_cast(UeajDims dims, const float *__restrict__ a0, uint16_t *__restrict__ out)
-{
-    const int64_t D0 = dims.d[0]; /* n */
-    const int64_t D1 = dims.d[1]; /* C */
-    const int64_t D2 = dims.d[2]; /* m */
-    const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
-    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D2 * 8; i_ += stride_) {
-        const int64_t i_v = i_;
-        float v_[8];
-        ldv8_f32(a0 + i_v * 8, v_);
-        stv8_bf16(out + i_v * 8, v_);
     }
 }
 
@@ -1106,8 +978,7 @@ extern "C" __device__ const char ueaj_plan[] =
     "tensor 68 t55.bf16 temp bf16 2 d0 160\n"
     "tensor 69 t61.bf16 temp bf16 2 d2 64\n"
     "launch k0 64*d0/256 1 1 256 1 1 0 3 2 0 3\n"
-    "launch k1 d0 1 1 256 1 1 0 3 3 4 15\n"
-    "launch k2_cast 8*d0/256 1 1 256 1 1 0 2 15 61\n"
+    "launch k1 d0 1 1 256 1 1 0 4 3 4 15 61\n"
     "gemm k2/nd%2Cdhik-%3Enhik a=5 b=61 d=16 ta=n tb=n m=64 n=d0 k=64 lda=64 ldb=64 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
     "gemm k3/nd%2Cdhk-%3Enhk a=6 b=61 d=17 ta=n tb=n m=32 n=d0 k=64 lda=32 ldb=64 ldd=32 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
     "gemm k4/nd%2Cdhk-%3Enhk a=7 b=61 d=18 ta=n tb=n m=32 n=d0 k=64 lda=32 ldb=64 ldd=32 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
@@ -1115,20 +986,16 @@ extern "C" __device__ const char ueaj_plan[] =
     "launch k6 16*d0/256 1 1 256 1 1 0 3 17 1 20\n"
     "launch k7 32*d0/256 1 1 256 1 1 0 3 20 1 13\n"
     "launch k8 32*d0/256 1 1 256 1 1 0 3 18 1 14\n"
-    "launch k9 4*d0 1 1 256 1 1 0 5 19 13 14 1 21\n"
-    "launch k10_cast 8*d0/256 1 1 256 1 1 0 2 21 62\n"
+    "launch k9 4*d0 1 1 256 1 1 0 6 19 13 14 1 21 62\n"
     "gemm k10/nhik%2Chikd-%3End a=8 b=62 d=22 ta=n tb=n m=64 n=d0 k=64 lda=64 ldb=64 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
     "launch k11 8*d0/256 1 1 256 1 1 0 3 3 22 23\n"
-    "launch k12 d0 1 1 256 1 1 0 3 23 9 24\n"
-    "launch k13_cast 8*d0/256 1 1 256 1 1 0 2 24 63\n"
+    "launch k12 d0 1 1 256 1 1 0 4 23 9 24 63\n"
     "gemm k13/nd%2Cdf-%3Enf a=10 b=63 d=25 ta=n tb=n m=160 n=d0 k=64 lda=160 ldb=64 ldd=160 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
     "gemm k14/nd%2Cdf-%3Enf a=11 b=63 d=26 ta=n tb=n m=160 n=d0 k=64 lda=160 ldb=64 ldd=160 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
-    "launch k15 20*d0/256 1 1 256 1 1 0 3 25 26 27\n"
-    "launch k16_cast 20*d0/256 1 1 256 1 1 0 2 27 64\n"
+    "launch k15 20*d0/256 1 1 256 1 1 0 4 25 26 27 64\n"
     "gemm k16/nf%2Cfd-%3End a=12 b=64 d=28 ta=n tb=n m=64 n=d0 k=160 lda=64 ldb=160 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
     "launch k17 8*d0/256 1 1 256 1 1 0 3 23 28 29\n"
-    "launch k18 d0 1 1 256 1 1 0 3 29 30 41\n"
-    "launch k19_cast 8*d0/256 1 1 256 1 1 0 2 41 65\n"
+    "launch k18 d0 1 1 256 1 1 0 4 29 30 41 65\n"
     "gemm k19/nd%2Cdhik-%3Enhik a=31 b=65 d=42 ta=n tb=n m=64 n=d0 k=64 lda=64 ldb=64 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
     "gemm k20/nd%2Cdhk-%3Enhk a=32 b=65 d=43 ta=n tb=n m=32 n=d0 k=64 lda=32 ldb=64 ldd=32 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
     "gemm k21/nd%2Cdhk-%3Enhk a=33 b=65 d=44 ta=n tb=n m=32 n=d0 k=64 lda=32 ldb=64 ldd=32 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
@@ -1136,21 +1003,17 @@ extern "C" __device__ const char ueaj_plan[] =
     "launch k23 16*d0/256 1 1 256 1 1 0 3 43 1 46\n"
     "launch k24 32*d0/256 1 1 256 1 1 0 3 46 1 39\n"
     "launch k25 32*d0/256 1 1 256 1 1 0 3 44 1 40\n"
-    "launch k26 4*d0 1 1 256 1 1 0 5 45 39 40 1 47\n"
-    "launch k27_cast 8*d0/256 1 1 256 1 1 0 2 47 66\n"
+    "launch k26 4*d0 1 1 256 1 1 0 6 45 39 40 1 47 66\n"
     "gemm k27/nhik%2Chikd-%3End a=34 b=66 d=48 ta=n tb=n m=64 n=d0 k=64 lda=64 ldb=64 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
     "launch k28 8*d0/256 1 1 256 1 1 0 3 29 48 49\n"
-    "launch k29 d0 1 1 256 1 1 0 3 49 35 50\n"
-    "launch k30_cast 8*d0/256 1 1 256 1 1 0 2 50 67\n"
+    "launch k29 d0 1 1 256 1 1 0 4 49 35 50 67\n"
     "gemm k30/nd%2Cdf-%3Enf a=36 b=67 d=51 ta=n tb=n m=160 n=d0 k=64 lda=160 ldb=64 ldd=160 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
     "gemm k31/nd%2Cdf-%3Enf a=37 b=67 d=52 ta=n tb=n m=160 n=d0 k=64 lda=160 ldb=64 ldd=160 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
-    "launch k32 20*d0/256 1 1 256 1 1 0 3 51 52 53\n"
-    "launch k33_cast 20*d0/256 1 1 256 1 1 0 2 53 68\n"
+    "launch k32 20*d0/256 1 1 256 1 1 0 4 51 52 53 68\n"
     "gemm k33/nf%2Cfd-%3End a=38 b=68 d=54 ta=n tb=n m=64 n=d0 k=160 lda=64 ldb=160 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
     "launch k34 8*d0/256 1 1 256 1 1 0 3 49 54 55\n"
     "launch k35 64*d2/256 1 1 256 1 1 0 2 55 58\n"
-    "launch k36 d2 1 1 256 1 1 0 3 58 56 59\n"
-    "launch k37_cast 8*d2/256 1 1 256 1 1 0 2 59 69\n"
+    "launch k36 d2 1 1 256 1 1 0 4 58 56 59 69\n"
     "gemm k37/nd%2Cdv-%3Env a=57 b=69 d=60 ta=n tb=n m=256 n=d2 k=64 lda=256 ldb=64 ldd=256 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
     "end\n"
     ;

@@ -117,8 +117,7 @@ tensor 67 hm.1.bf16 temp bf16 2 d0 64
 tensor 68 t55.bf16 temp bf16 2 d0 160
 tensor 69 t61.bf16 temp bf16 2 d2 64
 launch k0 64*d0/256 1 1 256 1 1 0 3 2 0 3
-launch k1 d0 1 1 256 1 1 0 3 3 4 15
-launch k2_cast 8*d0/256 1 1 256 1 1 0 2 15 61
+launch k1 d0 1 1 256 1 1 0 4 3 4 15 61
 gemm k2/nd%2Cdhik-%3Enhik a=5 b=61 d=16 ta=n tb=n m=64 n=d0 k=64 lda=64 ldb=64 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
 gemm k3/nd%2Cdhk-%3Enhk a=6 b=61 d=17 ta=n tb=n m=32 n=d0 k=64 lda=32 ldb=64 ldd=32 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
 gemm k4/nd%2Cdhk-%3Enhk a=7 b=61 d=18 ta=n tb=n m=32 n=d0 k=64 lda=32 ldb=64 ldd=32 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
@@ -126,20 +125,16 @@ launch k5 32*d0/256 1 1 256 1 1 0 3 16 1 19
 launch k6 16*d0/256 1 1 256 1 1 0 3 17 1 20
 launch k7 32*d0/256 1 1 256 1 1 0 3 20 1 13
 launch k8 32*d0/256 1 1 256 1 1 0 3 18 1 14
-launch k9 4*d0 1 1 256 1 1 0 5 19 13 14 1 21
-launch k10_cast 8*d0/256 1 1 256 1 1 0 2 21 62
+launch k9 4*d0 1 1 256 1 1 0 6 19 13 14 1 21 62
 gemm k10/nhik%2Chikd-%3End a=8 b=62 d=22 ta=n tb=n m=64 n=d0 k=64 lda=64 ldb=64 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
 launch k11 8*d0/256 1 1 256 1 1 0 3 3 22 23
-launch k12 d0 1 1 256 1 1 0 3 23 9 24
-launch k13_cast 8*d0/256 1 1 256 1 1 0 2 24 63
+launch k12 d0 1 1 256 1 1 0 4 23 9 24 63
 gemm k13/nd%2Cdf-%3Enf a=10 b=63 d=25 ta=n tb=n m=160 n=d0 k=64 lda=160 ldb=64 ldd=160 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
 gemm k14/nd%2Cdf-%3Enf a=11 b=63 d=26 ta=n tb=n m=160 n=d0 k=64 lda=160 ldb=64 ldd=160 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
-launch k15 20*d0/256 1 1 256 1 1 0 3 25 26 27
-launch k16_cast 20*d0/256 1 1 256 1 1 0 2 27 64
+launch k15 20*d0/256 1 1 256 1 1 0 4 25 26 27 64
 gemm k16/nf%2Cfd-%3End a=12 b=64 d=28 ta=n tb=n m=64 n=d0 k=160 lda=64 ldb=160 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
 launch k17 8*d0/256 1 1 256 1 1 0 3 23 28 29
-launch k18 d0 1 1 256 1 1 0 3 29 30 41
-launch k19_cast 8*d0/256 1 1 256 1 1 0 2 41 65
+launch k18 d0 1 1 256 1 1 0 4 29 30 41 65
 gemm k19/nd%2Cdhik-%3Enhik a=31 b=65 d=42 ta=n tb=n m=64 n=d0 k=64 lda=64 ldb=64 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
 gemm k20/nd%2Cdhk-%3Enhk a=32 b=65 d=43 ta=n tb=n m=32 n=d0 k=64 lda=32 ldb=64 ldd=32 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
 gemm k21/nd%2Cdhk-%3Enhk a=33 b=65 d=44 ta=n tb=n m=32 n=d0 k=64 lda=32 ldb=64 ldd=32 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
@@ -147,20 +142,16 @@ launch k22 32*d0/256 1 1 256 1 1 0 3 42 1 45
 launch k23 16*d0/256 1 1 256 1 1 0 3 43 1 46
 launch k24 32*d0/256 1 1 256 1 1 0 3 46 1 39
 launch k25 32*d0/256 1 1 256 1 1 0 3 44 1 40
-launch k26 4*d0 1 1 256 1 1 0 5 45 39 40 1 47
-launch k27_cast 8*d0/256 1 1 256 1 1 0 2 47 66
+launch k26 4*d0 1 1 256 1 1 0 6 45 39 40 1 47 66
 gemm k27/nhik%2Chikd-%3End a=34 b=66 d=48 ta=n tb=n m=64 n=d0 k=64 lda=64 ldb=64 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
 launch k28 8*d0/256 1 1 256 1 1 0 3 29 48 49
-launch k29 d0 1 1 256 1 1 0 3 49 35 50
-launch k30_cast 8*d0/256 1 1 256 1 1 0 2 50 67
+launch k29 d0 1 1 256 1 1 0 4 49 35 50 67
 gemm k30/nd%2Cdf-%3Enf a=36 b=67 d=51 ta=n tb=n m=160 n=d0 k=64 lda=160 ldb=64 ldd=160 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
 gemm k31/nd%2Cdf-%3Enf a=37 b=67 d=52 ta=n tb=n m=160 n=d0 k=64 lda=160 ldb=64 ldd=160 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
-launch k32 20*d0/256 1 1 256 1 1 0 3 51 52 53
-launch k33_cast 20*d0/256 1 1 256 1 1 0 2 53 68
+launch k32 20*d0/256 1 1 256 1 1 0 4 51 52 53 68
 gemm k33/nf%2Cfd-%3End a=38 b=68 d=54 ta=n tb=n m=64 n=d0 k=160 lda=64 ldb=160 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
 launch k34 8*d0/256 1 1 256 1 1 0 3 49 54 55
 launch k35 64*d2/256 1 1 256 1 1 0 2 55 58
-launch k36 d2 1 1 256 1 1 0 3 58 56 59
-launch k37_cast 8*d2/256 1 1 256 1 1 0 2 59 69
+launch k36 d2 1 1 256 1 1 0 4 58 56 59 69
 gemm k37/nd%2Cdv-%3Env a=57 b=69 d=60 ta=n tb=n m=256 n=d2 k=64 lda=256 ldb=64 ldd=256 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
 end
