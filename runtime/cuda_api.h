@@ -32,6 +32,8 @@ typedef struct CUmod_st *CUmodule;
 typedef struct CUfunc_st *CUfunction;
 typedef struct CUstream_st *CUstream;
 typedef struct CUevent_st *CUevent;
+typedef struct CUgraph_st *CUgraph;
+typedef struct CUgraphExec_st *CUgraphExec;
 
 enum {                                        /* the CUresult values we test for */
     CUDA_SUCCESS_ = 0,
@@ -42,6 +44,9 @@ enum {                                        /* CUdevice_attribute values used 
     CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT_ = 16,
     CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR_ = 75,
     CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR_ = 76,
+};
+enum {                                        /* CUstreamCaptureMode */
+    CU_STREAM_CAPTURE_MODE_THREAD_LOCAL_ = 1,
 };
 enum {                                        /* CUfunction_attribute values */
     CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK_ = 0,
@@ -86,7 +91,13 @@ enum {                                        /* CUfunction_attribute values */
     X(cuEventRecord, "cuEventRecord", NULL, (CUevent e, CUstream s)) \
     X(cuEventElapsedTime, "cuEventElapsedTime_v2", "cuEventElapsedTime", (float *ms, CUevent start, CUevent end)) \
     X(cuEventDestroy, "cuEventDestroy_v2", NULL, (CUevent e)) \
-    X(cuEventSynchronize, "cuEventSynchronize", NULL, (CUevent e))
+    X(cuEventSynchronize, "cuEventSynchronize", NULL, (CUevent e)) \
+    X(cuStreamBeginCapture, "cuStreamBeginCapture_v2", NULL, (CUstream s, int mode)) \
+    X(cuStreamEndCapture, "cuStreamEndCapture", NULL, (CUstream s, CUgraph *g)) \
+    X(cuGraphInstantiateWithFlags, "cuGraphInstantiateWithFlags", NULL, (CUgraphExec *e, CUgraph g, unsigned long long flags)) \
+    X(cuGraphLaunch, "cuGraphLaunch", NULL, (CUgraphExec e, CUstream s)) \
+    X(cuGraphExecDestroy, "cuGraphExecDestroy", NULL, (CUgraphExec e)) \
+    X(cuGraphDestroy, "cuGraphDestroy", NULL, (CUgraph g))
 
 typedef struct CudaApi {
     void *lib;                                /* dlopen handle; owned, closed by cuda_api_close */

@@ -11,7 +11,9 @@
  * picked, one non-default stream, NVRTC for the device's exact sm_XY
  * (cached on disk by nvrtc.c) and cuBLASLt.  The cuBLASLt descriptors and
  * the heuristic's first algorithm are built once per set of run-time dims:
- * a decode step must not pay a heuristic query per matmul.
+ * a decode step must not pay a heuristic query per matmul.  The steps of a
+ * set of run-time dims seen before run as one CUDA graph (GraphCache;
+ * $UEAJ_CUDA_GRAPHS=0 turns that off, a failed capture too, with a note).
  *
  * The harness backend turns the same source into a shared object for the
  * CPU (tests/cuda/cu2cpu.sh + g++ with tests/cuda/cuda_shim.hpp) and runs
@@ -46,6 +48,7 @@
 
 #define WORKSPACE_BYTES ((size_t)32 << 20)
 #define GEMM_SLOTS 4   /* cuBLASLt set-ups kept per gemm step (prefill, decode, ... dims) */
+#define GRAPH_SLOTS 4  /* CUDA graphs kept, one per set of run-time dims */
 
 typedef int (*ShimLaunchFn)(const char *, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, size_t,
                             void **);
@@ -57,6 +60,18 @@ typedef struct GemmCache {
     cublasLtMatmulAlgo_t_ algo;
     int                   built;
 } GemmCache;
+
+/* The steps for one set of run-time dims as a CUDA graph: the first run
+ * with those dims goes step by step (and builds the cuBLASLt set-ups), the
+ * second is captured and every later one replays the graph, one launch
+ * instead of one per step.  A graph holds the arena's addresses, so it
+ * dies with the storage. */
+typedef struct GraphCache {
+    int64_t     key[CUDA_PLAN_MAX_DIMS];
+    int         runs;                  /* runs with these dims so far (0: slot free) */
+    CUgraph     graph;
+    CUgraphExec exec;
+} GraphCache;
 
 struct CudaExec {
     int        gpu;                    /* 1: cuda, 0: harness */
@@ -86,6 +101,9 @@ struct CudaExec {
     cublasLtHandle_t_ lth;
     GemmCache   *gemm;                 /* GEMM_SLOTS per step */
     CUevent      ev0, ev1;             /* cuda_exec_steps' timing */
+    GraphCache   graphs[GRAPH_SLOTS];
+    int          graph_next;           /* the slot a new set of dims takes */
+    int          graphs_off;           /* $UEAJ_CUDA_GRAPHS=0, or a capture failed */
 };
 
 static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
@@ -287,6 +305,11 @@ static int gpu_open(CudaExec *x, const char *src, const void *image, size_t imag
         snprintf(err + l, errlen - l, " (loading %s)", name);
         return -1;
     }
+    const char *ge = getenv("UEAJ_CUDA_GRAPHS");
+    x->graphs_off = ge && !strcmp(ge, "0");
+    size_t dl = strlen(x->describe);
+    snprintf(x->describe + dl, sizeof x->describe - dl, "; CUDA graphs %s", x->graphs_off ? "off ($UEAJ_CUDA_GRAPHS=0)"
+             : "on (repeated run-time dims replay one captured graph)");
     x->fn = calloc((size_t)x->plan->nsteps + 1, sizeof *x->fn);
     x->gemm = calloc((size_t)x->plan->nsteps * GEMM_SLOTS + 1, sizeof *x->gemm);
     if (!x->fn || !x->gemm) return str_fail(err, errlen, "out of memory");
@@ -398,9 +421,20 @@ const char *cuda_exec_describe(const CudaExec *x) { return x->describe; }
 size_t cuda_exec_param_bytes(const CudaExec *x) { return x->param_bytes; }
 const char *cuda_exec_device_name(const CudaExec *x) { return x->gpu ? x->dev.name : ""; }
 
+static void graphs_clear(CudaExec *x)
+{
+    for (int k = 0; k < GRAPH_SLOTS; k++) {
+        GraphCache *c = &x->graphs[k];
+        if (c->exec) x->dev.api.cuGraphExecDestroy(c->exec);
+        if (c->graph) x->dev.api.cuGraphDestroy(c->graph);
+        memset(c, 0, sizeof *c);
+    }
+}
+
 static void free_storage(CudaExec *x)
 {
     if (x->gpu) {
+        graphs_clear(x);
         if (x->arena) x->dev.api.cuMemFree(x->arena);
         x->arena = 0;
         gemm_cache_clear(x);
@@ -635,6 +669,60 @@ static int run_steps(CudaExec *x, char *err, size_t errlen)
     return 0;
 }
 
+/* Graphs off for good, with the reason on stderr once; the steps then run one by one. */
+static void graphs_fail(CudaExec *x, const char *why)
+{
+    fprintf(stderr, "ueajc: note: CUDA graph capture failed (%s); running the steps one by one\n", why);
+    x->graphs_off = 1;
+    graphs_clear(x);
+}
+
+/* The steps for the current dims: through a CUDA graph when these dims
+ * were seen before (GraphCache), else one by one. */
+static int exec_steps(CudaExec *x, char *err, size_t errlen)
+{
+    if (!x->gpu || x->graphs_off) return run_steps(x, err, errlen);
+    const size_t kb = sizeof(int64_t) * (size_t)x->plan->ndims;
+    GraphCache *c = NULL;
+    for (int k = 0; k < GRAPH_SLOTS && !c; k++)
+        if (x->graphs[k].runs && !memcmp(x->graphs[k].key, x->dyn, kb)) c = &x->graphs[k];
+    if (c && c->exec) {
+        c->runs++;
+        return cuda_check(x->dev.api.cuGraphLaunch(c->exec, x->stream), "cuGraphLaunch", err, errlen);
+    }
+    if (!c) { /* a new set of dims takes the next slot in turn */
+        c = &x->graphs[x->graph_next++ % GRAPH_SLOTS];
+        if (c->exec) x->dev.api.cuGraphExecDestroy(c->exec);
+        if (c->graph) x->dev.api.cuGraphDestroy(c->graph);
+        memset(c, 0, sizeof *c);
+        memcpy(c->key, x->dyn, kb);
+    }
+    if (c->runs++ == 0) return run_steps(x, err, errlen);
+    char why[600];
+    CUresult r = x->dev.api.cuStreamBeginCapture(x->stream, CU_STREAM_CAPTURE_MODE_THREAD_LOCAL_);
+    if (r) {
+        cuda_check(r, "cuStreamBeginCapture", why, sizeof why);
+        graphs_fail(x, why);
+        return run_steps(x, err, errlen);
+    }
+    int rs = run_steps(x, why, sizeof why);
+    CUgraph g = NULL;
+    r = x->dev.api.cuStreamEndCapture(x->stream, &g);
+    if (!rs && r) cuda_check(r, "cuStreamEndCapture", why, sizeof why);
+    if (!rs && !r) {
+        r = x->dev.api.cuGraphInstantiateWithFlags(&c->exec, g, 0);
+        if (r) cuda_check(r, "cuGraphInstantiateWithFlags", why, sizeof why);
+    }
+    if (rs || r) {
+        if (g) x->dev.api.cuGraphDestroy(g);
+        c->exec = NULL;
+        graphs_fail(x, why);
+        return run_steps(x, err, errlen);
+    }
+    c->graph = g;
+    return cuda_check(x->dev.api.cuGraphLaunch(c->exec, x->stream), "cuGraphLaunch", err, errlen);
+}
+
 static int sync_stream(CudaExec *x, char *err, size_t errlen)
 {
     if (!x->gpu) return 0;
@@ -653,7 +741,7 @@ int cuda_exec_run(CudaExec *x, void *const *host_bufs, const int64_t *dyn, int u
         if (kind == 0 || kind == 4 || (kind == 1 && (upload_params || fresh)))
             if (copy_in(x, i, host_bufs[i], err, errlen) != 0) return -1;
     }
-    if (run_steps(x, err, errlen) != 0 || sync_stream(x, err, errlen) != 0) return -1;
+    if (exec_steps(x, err, errlen) != 0 || sync_stream(x, err, errlen) != 0) return -1;
     for (int i = 0; i < p->ntensors; i++) {
         int kind = p->tensors[i].kind;
         if ((kind == 2 || kind == 4) && copy_out(x, i, host_bufs[i], err, errlen) != 0) return -1;
@@ -702,7 +790,7 @@ int cuda_exec_steps(CudaExec *x, const int64_t *dyn, double *ms, char *err, size
     if (use_reserved(x, dyn, err, errlen) != 0) return -1;
     if (!x->gpu || !ms) {
         double h0 = now_ms();
-        if (run_steps(x, err, errlen) != 0 || sync_stream(x, err, errlen) != 0) return -1;
+        if (exec_steps(x, err, errlen) != 0 || sync_stream(x, err, errlen) != 0) return -1;
         if (ms) *ms = now_ms() - h0;
         return 0;
     }
@@ -710,7 +798,7 @@ int cuda_exec_steps(CudaExec *x, const int64_t *dyn, double *ms, char *err, size
         return -1;
     float t = 0;
     if (CU(cuEventRecord(x->ev0, x->stream), "cuEventRecord")) return -1;
-    if (run_steps(x, err, errlen) != 0) { char e2[64]; sync_stream(x, e2, sizeof e2); return -1; }
+    if (exec_steps(x, err, errlen) != 0) { char e2[64]; sync_stream(x, e2, sizeof e2); return -1; }
     if (CU(cuEventRecord(x->ev1, x->stream), "cuEventRecord") || CU(cuEventSynchronize(x->ev1), "cuEventSynchronize") ||
         sync_stream(x, err, errlen) != 0 || CU(cuEventElapsedTime(&t, x->ev0, x->ev1), "cuEventElapsedTime"))
         return -1;
@@ -736,7 +824,7 @@ int cuda_exec_time(CudaExec *x, int repeat, double *median_ms, char *err, size_t
     for (int r = 0; r < repeat; r++) {
         double h0 = now_ms();
         if (x->gpu && CU(cuEventRecord(e0, x->stream), "cuEventRecord")) goto out;
-        if (run_steps(x, err, errlen) != 0) goto out;
+        if (exec_steps(x, err, errlen) != 0) goto out;
         if (x->gpu) {
             float ms = 0;
             if (CU(cuEventRecord(e1, x->stream), "cuEventRecord") || CU(cuEventSynchronize(e1), "cuEventSynchronize") ||

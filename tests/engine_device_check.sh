@@ -18,7 +18,11 @@
 #     cublaslt.so: launches and matmuls do nothing, every event pair reads
 #     1.5 ms; needs NVRTC): `ueajc bench --device cuda` reports device
 #     time (pp8: 8 tokens / 1.5 ms, tg4: 4 calls of 1.5 ms), `ueajc run
-#     --device cuda` runs prefill and decode.  Skipped without fakes/NVRTC.
+#     --device cuda` runs prefill and decode; CUDA graphs: the second call
+#     with the same dims is captured and later ones replay it (the fake
+#     driver counts direct launches, captures and graph launches), none with
+#     UEAJ_CUDA_GRAPHS=0 or a driver whose capture fails (a note, then the
+#     same launches as without graphs).  Skipped without fakes/NVRTC.
 #  6. A model from a cubin made ahead of time (`ueajc models/llama.ue
 #     --config C -o x.cubin`, then `ueajc run -m DIR --cubin x.cubin`;
 #     needs NVRTC): HF parity through the cubin's plan and carried source on
@@ -92,6 +96,25 @@ else
         echo "ok   ueajc run --device cuda on a fake H200: prefill and 3 decode calls"
     else
         bad "ueajc run --device cuda on a fake H200: exit $rc: $(head -c 800 "$T/fr.err")"
+    fi
+    # CUDA graphs: prefill and the first decode call run step by step, the second decode call is
+    # captured (one graph of every kernel), the rest replay it; off, or when capture fails, every call
+    # launches its kernels (the fake counts them: $FAKE_CUDA_REPORT)
+    graphs() { # DRIVER EXTRA_ENV... -> the fake's report line
+        drv=$1
+        shift
+        env FAKE_CUDA_REPORT=1 UEAJ_LIBCUDA="$FK/$drv" "$@" "$UEAJC" run -m "$M" -p "The fox" -n 6 --temp 0 \
+            --ignore-eos --device cuda > /dev/null 2> "$T/g.err"
+        grep '^fake libcuda:' "$T/g.err"
+    }
+    nk=$("$UEAJC" models/llama.ue --config "$M/config.json" --emit=plan | grep -c '^launch ')
+    on=$(graphs modules.so) off=$(graphs modules.so UEAJ_CUDA_GRAPHS=0) nocap=$(graphs nocapture.so)
+    if [ "$on" = "fake libcuda: $((2 * nk)) direct launches, 1 captures of $nk kernels, 4 graph launches" ] &&
+       [ "$off" = "fake libcuda: $((6 * nk)) direct launches, 0 captures of 0 kernels, 0 graph launches" ] &&
+       [ "$nocap" = "$off" ] && grep -q "^ueajc: note: CUDA graph capture failed (cuStreamBeginCapture: CUDA_ERROR_NOT_SUPPORTED); running the steps one by one$" "$T/g.err"; then
+        echo "ok   CUDA graphs on a fake H200: 6 calls of $nk kernels: $on; UEAJ_CUDA_GRAPHS=0 and a failing capture: every kernel launched"
+    else
+        bad "CUDA graphs: on '$on', off '$off', capture failing '$nocap' ($nk kernels per call): $(cat "$T/g.err")"
     fi
     unset UEAJ_LIBCUDA UEAJ_LIBCUBLASLT
 fi

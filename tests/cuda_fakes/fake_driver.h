@@ -7,6 +7,7 @@
  * (context, allocation, copies, events) can run without a GPU.  The
  * functions carry the versioned names that libcuda exports.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,6 +44,8 @@
 #pragma GCC diagnostic ignored "-Wmissing-prototypes"
 
 static int ctx_token;
+static int fake_capturing, fake_direct, fake_captures, fake_captured, fake_graph_launches; /* see cuGraphLaunch */
+static int graph_token;
 
 EXPORT CUresult cuInit(unsigned int flags) { (void)flags; return FAKE_INIT_RESULT; }
 EXPORT CUresult cuDriverGetVersion(int *v) { if (R) return R; *v = FAKE_DRIVER_VERSION; return 0; }
@@ -96,7 +99,13 @@ EXPORT CUresult cuModuleGetGlobal_v2(CUdeviceptr *p, size_t *b, CUmodule m, cons
 #ifndef FAKE_NO_LAUNCH
 EXPORT CUresult cuLaunchKernel(CUfunction f, unsigned int gx, unsigned int gy, unsigned int gz, unsigned int bx,
                                unsigned int by, unsigned int bz, unsigned int smem, CUstream s, void **p, void **e)
-{ (void)f; (void)gx; (void)gy; (void)gz; (void)bx; (void)by; (void)bz; (void)smem; (void)s; (void)p; (void)e; return R ? R : FAKE_MOD_RESULT; }
+{
+    (void)f; (void)gx; (void)gy; (void)gz; (void)bx; (void)by; (void)bz; (void)smem; (void)s; (void)p; (void)e;
+    if (R || FAKE_MOD_RESULT) return R ? R : FAKE_MOD_RESULT;
+    if (fake_capturing) fake_captured++;
+    else fake_direct++;
+    return 0;
+}
 #endif
 EXPORT CUresult cuFuncGetAttribute(int *v, int a, CUfunction f) { (void)v; (void)a; (void)f; return R ? R : 400; }
 EXPORT CUresult cuEventCreate(CUevent *e, unsigned int f) { (void)f; if (R) return R; *e = (CUevent)&ctx_token; return 0; }
@@ -104,3 +113,32 @@ EXPORT CUresult cuEventRecord(CUevent e, CUstream s) { (void)e; (void)s; return 
 EXPORT CUresult cuEventElapsedTime_v2(float *ms, CUevent a, CUevent b) { (void)a; (void)b; if (R) return R; *ms = 1.5f; return 0; }
 EXPORT CUresult cuEventDestroy_v2(CUevent e) { (void)e; return R; }
 EXPORT CUresult cuEventSynchronize(CUevent e) { (void)e; return R; }
+
+/* Stream capture and graphs: a capture records how many kernels were
+ * launched into it; with $FAKE_CUDA_REPORT set the library prints, at
+ * exit, "fake libcuda: D direct launches, C captures of K kernels, G graph
+ * launches" (tests/engine_device_check.sh reads it). */
+__attribute__((destructor)) static void fake_report(void)
+{
+    if (getenv("FAKE_CUDA_REPORT"))
+        fprintf(stderr, "fake libcuda: %d direct launches, %d captures of %d kernels, %d graph launches\n", fake_direct,
+                fake_captures, fake_captured, fake_graph_launches);
+}
+EXPORT CUresult cuStreamBeginCapture_v2(CUstream s, int mode)
+{
+    (void)s; (void)mode;
+    if (R) return R;
+#ifdef FAKE_CAPTURE_FAILS
+    return 801;                     /* CUDA_ERROR_NOT_SUPPORTED */
+#endif
+    if (fake_capturing) return 900;
+    fake_capturing = 1;
+    return 0;
+}
+EXPORT CUresult cuStreamEndCapture(CUstream s, CUgraph *g)
+{ (void)s; if (R) return R; if (!fake_capturing) return 400; fake_capturing = 0; fake_captures++; *g = (CUgraph)&graph_token; return 0; }
+EXPORT CUresult cuGraphInstantiateWithFlags(CUgraphExec *e, CUgraph g, unsigned long long f)
+{ (void)g; (void)f; if (R) return R; *e = (CUgraphExec)&graph_token; return 0; }
+EXPORT CUresult cuGraphLaunch(CUgraphExec e, CUstream s) { (void)e; (void)s; if (R) return R; fake_graph_launches++; return 0; }
+EXPORT CUresult cuGraphExecDestroy(CUgraphExec e) { (void)e; return R; }
+EXPORT CUresult cuGraphDestroy(CUgraph g) { (void)g; return R; }
