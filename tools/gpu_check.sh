@@ -25,7 +25,8 @@
 #                          prefill n=512 (--repeat 5) then decode one token at
 #                          position 512 on that KV cache (--decode 20), in one
 #                          process; medians of CUDA-event timed forwards, params
-#                          uploaded once per storage layout.
+#                          uploaded once per storage layout; then decode again with
+#                          UEAJ_CUDA_GRAPHS=0 (every step launched on its own).
 # Then a table, last: phase, ms, tokens/s, weight GB/s (bytes of the
 # parameters a pass reads in full, i.e. all but the embedding table, / time), % of the card's memory bandwidth (H100 SXM 3.35 TB/s, H100 PCIe
 # 2.0 TB/s, H200 4.8 TB/s by the device name; else "?").
@@ -105,6 +106,12 @@ main() {
         "$UEAJC" models/llama.ue --config tests/fixtures/cuda/llama-3.2-1b-config.json --dim C=1024 --dim m=1 \
         --run "$ids" --device cuda --repeat 5 --decode 20 -v > "$T/time.out" 2> "$T/time.err"
     cat "$T/time.err" "$T/time.out"
+    # the same decode with every step launched on its own, for the CUDA graphs' effect
+    UEAJ_CUDA_GRAPHS=0 step "timing: the same decode without CUDA graphs" 60 3 \
+        "$UEAJC" models/llama.ue --config tests/fixtures/cuda/llama-3.2-1b-config.json --dim C=1024 --dim m=1 \
+        --run "$ids" --device cuda --decode 20 > "$T/time2.out" 2> "$T/time2.err"
+    cat "$T/time2.err"
+    sed -n 's/^time: phase=decode@/time: phase=decode-nograph@/p' "$T/time2.out" | tee -a "$T/time.out"
     echo
     echo "gpu_check: $( [ $fail = 0 ] && echo "all steps passed" || echo "SOME STEPS FAILED") in $(($(date +%s) - t0)) s"
     table "$T/time.out"
@@ -128,7 +135,8 @@ table() {
         if (dev ~ /H200/) bw = 4.8e12
         else if (dev ~ /H100/ && dev ~ /PCIe/) bw = 2.0e12
         else if (dev ~ /H100/) bw = 3.35e12
-        name = phase ~ /^decode/ ? "decode (n=1, " substr(phase, 8) ")" : "prefill (n=" n ")"
+        name = phase ~ /^decode-nograph/ ? "decode, no graph (" substr(phase, 16) ")" \
+             : phase ~ /^decode/ ? "decode (n=1, " substr(phase, 8) ")" : "prefill (n=" n ")"
         gbs = ms > 0 ? pb / (ms * 1e-3) / 1e9 : 0
         pct = bw > 0 && ms > 0 ? sprintf("%.1f%%", 100 * pb / (ms * 1e-3) / bw) : "?"
         rows[++nr] = sprintf("%-22s %10.3f %12.1f %14.1f %10s", name, ms, ms > 0 ? n / (ms * 1e-3) : 0, gbs, pct)
