@@ -32,7 +32,7 @@ static void usage(FILE *f)
           "       ueajc convert MODEL.gguf -o DIR [--dtype f32|bf16|f16] [--force] | --info\n"
           "       ueajc --emit=STAGE (FILE.ue | EXPR) [options]\n"
           "       ueajc FILE.ue -o OUT.c|OUT.so|OUT.cu|OUT.ptx|OUT.cubin [--config config.json]\n"
-          "       ueajc inspect FILE.cubin [--plan|--source]   what a cubin holds (arch, plan, source)\n"
+          "       ueajc inspect FILE.cubin [--plan|--source|--kernels]   what a cubin holds\n"
           "             [--dim NAME=VALUE]... [--arch sm_XX]\n"
           "       ueajc --help | --version\n"
           "\n"

@@ -16,11 +16,7 @@
  * and arrays belong to it; cuda_plan_free releases all of it.  On error
  * everything allocated so far is freed before returning NULL.
  *
- * cuda_plan_from_cubin reads the ELF64 symbol table of a cubin (nvcc or
- * NVRTC output) to find the NUL-terminated global `ueaj_plan`.  Every
- * offset and size in the file is checked against the buffer before use,
- * with overflow-safe arithmetic, so a corrupted cubin gives a message, not
- * a crash.
+ * Reading a plan out of a cubin is cubin_elf.c's job.
  */
 #include "cuda_plan.h"
 
@@ -660,116 +656,4 @@ CudaPlan *cuda_plan_parse(const char *text, size_t len, const char *where, char 
     if (rc == 0 && !ended) rc = fail(&ps, "the plan ends without 'end' (truncated?)");
     if (rc) { cuda_plan_free(ps.p); return NULL; }
     return ps.p;
-}
-
-/* ---- ELF64: the ueaj_plan symbol of a cubin ---------------------------- */
-
-static uint64_t rd(const unsigned char *p, int n)
-{
-    uint64_t v = 0;
-    for (int i = n - 1; i >= 0; i--) v = v << 8 | p[i];
-    return v;
-}
-
-static char *cubin_fail(char *err, size_t errlen, const char *where, const char *msg)
-{
-    if (err && errlen) snprintf(err, errlen, "%s: %s", where ? where : "<cubin>", msg);
-    return NULL;
-}
-
-/* off + n <= size, without overflow */
-static int in_bounds(uint64_t off, uint64_t n, uint64_t size) { return off <= size && n <= size - off; }
-
-int cuda_cubin_arch(const void *elf, size_t size, const char *where, int *sm, char *err, size_t errlen)
-{
-    const unsigned char *b = elf;
-    const char *msg = NULL;
-    if (!b || size < 64) msg = "too short for an ELF64 header";
-    else if (memcmp(b, "\177ELF", 4) != 0) msg = "not an ELF file";
-    else if (b[4] != 2 || b[5] != 1) msg = "not a 64-bit little-endian ELF file";
-    else if (b[7] != 0x41) msg = "an ELF file, but not a CUDA cubin (its OS/ABI byte is not CUDA's 0x41)";
-    else if (rd(b + 0x12, 2) != 190) msg = "an ELF file for another machine than NVIDIA CUDA (e_machine is not 190)";
-    if (msg) {
-        cubin_fail(err, errlen, where, msg);
-        return -1;
-    }
-    *sm = (int)((rd(b + 0x30, 4) >> 8) & 0xff);
-    return 0;
-}
-
-char *cuda_plan_from_cubin(const void *elf, size_t size, const char *where, char *err, size_t errlen)
-{
-    return cuda_cubin_string(elf, size, "ueaj_plan", where, err, errlen);
-}
-
-/* "ueaj_plan" + " is not in a section of the file" */
-static char *sym_fail(char *err, size_t errlen, const char *where, const char *symbol, const char *msg)
-{
-    char m[256];
-    snprintf(m, sizeof m, "%s%s", symbol, msg);
-    return cubin_fail(err, errlen, where, m);
-}
-
-char *cuda_cubin_string(const void *elf, size_t size, const char *symbol, const char *where, char *err, size_t errlen)
-{
-    const unsigned char *b = elf;
-    if (err && errlen) err[0] = 0;
-    if (!b || size < 64) return cubin_fail(err, errlen, where, "too short for an ELF64 header");
-    if (memcmp(b, "\177ELF", 4) != 0) return cubin_fail(err, errlen, where, "not an ELF file");
-    if (b[4] != 2) return cubin_fail(err, errlen, where, "not a 64-bit ELF file");
-    if (b[5] != 1) return cubin_fail(err, errlen, where, "not a little-endian ELF file");
-    uint64_t shoff = rd(b + 0x28, 8), shentsize = rd(b + 0x3a, 2), shnum = rd(b + 0x3c, 2);
-    uint64_t etype = rd(b + 0x10, 2);
-    if (shoff == 0 || shnum == 0) return cubin_fail(err, errlen, where, "no section headers");
-    if (shentsize != 64) return cubin_fail(err, errlen, where, "unexpected section header size");
-    if (!in_bounds(shoff, shnum * 64, size)) return cubin_fail(err, errlen, where, "section headers past the end of the file (truncated?)");
-    const unsigned char *sh = b + shoff;
-    int found_symtab = 0;
-    for (uint64_t i = 0; i < shnum; i++) {
-        const unsigned char *s = sh + i * 64;
-        if (rd(s + 4, 4) != 2) continue;                /* SHT_SYMTAB */
-        found_symtab = 1;
-        uint64_t off = rd(s + 0x18, 8), sz = rd(s + 0x20, 8), link = rd(s + 0x28, 4), ent = rd(s + 0x38, 8);
-        if (ent != 24) return cubin_fail(err, errlen, where, "unexpected symbol size");
-        if (!in_bounds(off, sz, size)) return cubin_fail(err, errlen, where, "symbol table past the end of the file (truncated?)");
-        if (link >= shnum) return cubin_fail(err, errlen, where, "symbol table links to a missing string table");
-        const unsigned char *st = sh + link * 64;
-        uint64_t stroff = rd(st + 0x18, 8), strsz = rd(st + 0x20, 8);
-        if (rd(st + 4, 4) != 3 || !in_bounds(stroff, strsz, size))
-            return cubin_fail(err, errlen, where, "bad string table for the symbols");
-        const char *strtab = (const char *)b + stroff;
-        for (uint64_t j = 0; j + 24 <= sz; j += 24) {
-            const unsigned char *sym = b + off + j;
-            uint64_t name = rd(sym, 4);
-            const size_t wn = strlen(symbol) + 1;
-            if (name >= strsz || strsz - name < wn || memcmp(strtab + name, symbol, wn) != 0)
-                continue;
-            uint64_t shndx = rd(sym + 6, 2), value = rd(sym + 8, 8), ssize = rd(sym + 16, 8);
-            if (shndx == 0 || shndx >= shnum) return sym_fail(err, errlen, where, symbol, " is not in a section of the file");
-            const unsigned char *ds = sh + shndx * 64;
-            uint64_t dtype = rd(ds + 4, 4), daddr = rd(ds + 0x10, 8), doff = rd(ds + 0x18, 8), dsz = rd(ds + 0x20, 8);
-            if (dtype == 8) return sym_fail(err, errlen, where, symbol, " has no bytes in the file (SHT_NOBITS)");
-            if (!in_bounds(doff, dsz, size)) return sym_fail(err, errlen, where, symbol, "'s section is past the end of the file (truncated?)");
-            uint64_t rel = value;
-            if (etype != 1) {                               /* not ET_REL: values are addresses */
-                if (value < daddr) return sym_fail(err, errlen, where, symbol, " lies before its section");
-                rel = value - daddr;
-            }
-            if (!in_bounds(rel, ssize, dsz)) return sym_fail(err, errlen, where, symbol, " extends past its section");
-            const char *txt = (const char *)b + doff + rel;
-            const char *nul = memchr(txt, 0, ssize);
-            if (!nul) return sym_fail(err, errlen, where, symbol, " is not NUL-terminated");
-            size_t n = (size_t)(nul - txt);
-            char *out = malloc(n + 1);
-            if (!out) return cubin_fail(err, errlen, where, "out of memory");
-            memcpy(out, txt, n);
-            out[n] = 0;
-            return out;
-        }
-    }
-    if (!found_symtab) return cubin_fail(err, errlen, where, "no symbol table");
-    char m[200];
-    snprintf(m, sizeof m, "no %s symbol (not made from ueajc CUDA source%s?)", symbol,
-             strcmp(symbol, "ueaj_source") ? "" : " by `ueajc FILE.ue -o OUT.cubin`");
-    return cubin_fail(err, errlen, where, m);
 }

@@ -148,4 +148,18 @@ char     *cuda_cubin_string(const void *elf, size_t size, const char *symbol, co
                             size_t errlen);
 char     *cuda_plan_from_cubin(const void *elf, size_t size, const char *where, char *err, size_t errlen);
 
+/* Per kernel of a cubin (runtime/cubin_elf.c): registers per thread (the
+ * .nv.info REGCOUNT attribute; -1 when absent), static shared memory and
+ * code bytes (the sizes of .nv.shared.NAME and .text.NAME). */
+typedef struct CubinKernel {
+    char   *name;
+    int     regs;
+    int64_t smem, code_bytes;
+} CubinKernel;
+/* 0 with a malloc'd array in *k (free with cuda_cubin_kernels_free), or -1
+ * with a message naming `where`. */
+int  cuda_cubin_kernels(const void *elf, size_t size, const char *where, CubinKernel **k, int *n, char *err,
+                        size_t errlen);
+void cuda_cubin_kernels_free(CubinKernel *k, int n);
+
 #endif

@@ -377,7 +377,7 @@ Engine *engine_new(const EngineOptions *o, char *err, size_t errlen)
         free(e);
         return NULL;
     }
-    snprintf(e->device, sizeof e->device, "%s", dev);
+    snprintf(e->device, sizeof e->device, "%s", dev ? dev : "cpu"); /* (dev is never NULL; GCC -O1 with UBSan cannot tell) */
     const int on_dev = strcmp(dev, "cpu") != 0;
     if (o->cubin && !on_dev) {
         snprintf(err, errlen, "%s is CUDA code: run it with --device cuda (or harness, the CPU test harness)", o->cubin);

@@ -94,6 +94,17 @@ for m in tiny oneb; do
     else
         bad "$m.cubin: ueajc inspect does not find sm_90 and the same plan"; head -5 "$T/insp"
     fi
+    # ... and each kernel's registers as ptxas -v reported them when NVRTC compiled the same kernels
+    # (--emit=ptxas; the cubin's .nv.info), its shared memory at least ptxas's
+    # shellcheck disable=SC2086
+    "$UEAJC" --color=never $args --emit=ptxas --arch sm_90 2>/dev/null | awk 'NR > 1 && /^k/ { print $1, $2, $6 }' | sort > "$T/px"
+    "$UEAJC" inspect "$T/$m.cubin" --kernels 2>&1 | awk 'NR > 1 && /^k/ { print $1, $2, $3 }' | sort > "$T/ik"
+    if [ -s "$T/px" ] && [ "$(cut -d' ' -f1,2 "$T/px")" = "$(cut -d' ' -f1,2 "$T/ik")" ] &&
+       join "$T/px" "$T/ik" | awk '$5 < $3 { bad = 1 } END { exit bad }'; then
+        ok
+    else
+        bad "$m.cubin: ueajc inspect --kernels disagrees with ptxas -v: $(diff "$T/px" "$T/ik" | head -6 | tr '\n' ' ')"
+    fi
     # ... and the very source --emit=cuda prints (the cubin carries it as ueaj_source)
     # shellcheck disable=SC2086
     "$UEAJC" --color=never $args --emit=cuda > "$T/src.want"

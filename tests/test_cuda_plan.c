@@ -390,6 +390,16 @@ START_TEST(test_cubin)
     ck_assert_str_eq(p->tensors[1].load, "model.layers.0.self_attn.q_proj.weight");
     cuda_plan_free(p);
     free(text);
+    /* its one kernel, as cubin_elf.c reads it: registers from .nv.info, the code's size */
+    CubinKernel *k = NULL;
+    int nk = 0;
+    ck_assert_msg(cuda_cubin_kernels(elf, n, "plan.cubin", &k, &nk, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(nk, 1);
+    ck_assert_str_eq(k[0].name, "embed");
+    ck_assert_int_gt(k[0].regs, 0);
+    ck_assert_int_lt(k[0].regs, 256);
+    ck_assert_int_gt(k[0].code_bytes, 0);
+    cuda_cubin_kernels_free(k, nk);
 
     /* every truncation: an error, never a crash (exact-size copies) */
     int found = 0;
@@ -398,6 +408,8 @@ START_TEST(test_cubin)
         memcpy(c, elf, i);
         text = cuda_plan_from_cubin(c, i, "plan.cubin", err, sizeof err);
         if (text) { found++; free(text); }
+        else ck_assert_msg(strncmp(err, "plan.cubin: ", 12) == 0, "%s", err);
+        if (cuda_cubin_kernels(c, i, "plan.cubin", &k, &nk, err, sizeof err) == 0) cuda_cubin_kernels_free(k, nk);
         else ck_assert_msg(strncmp(err, "plan.cubin: ", 12) == 0, "%s", err);
         free(c);
     }
@@ -468,6 +480,9 @@ START_TEST(test_cubin_corrupt)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         memcpy(c, elf, n);
         put(c + cases[i].off, cases[i].value, cases[i].width);
+        CubinKernel *k = NULL;
+        int nk = 0;
+        if (cuda_cubin_kernels(c, n, "x.cubin", &k, &nk, err, sizeof err) == 0) cuda_cubin_kernels_free(k, nk);
         char *text = cuda_plan_from_cubin(c, n, "x.cubin", err, sizeof err);
         free(text);
         ck_assert_msg(text == NULL, "case %zu accepted", i);
