@@ -36,7 +36,8 @@
  * records in the plan (emit.c, gemm_match).  Their f32 activation is read
  * through a bf16/f16 copy that the producing kernel stores beside its
  * output (KernelGeom.copy, emit_ops.c's store()) or, failing that, a cast
- * kernel writes.
+ * kernel writes; a residual add that alone reads a product becomes the
+ * matmul's epilogue (the gemm record's c=, beta=1: emit.c residual_add).
  */
 #include <string.h>
 #include "dialect.h"

@@ -700,7 +700,7 @@ static void emit_kernel(UeajCtx *ctx, Buf *b, const Dialect *d, const IrGraph *g
 /* A contraction that runs as a cuBLASLt matmul: a comment where its kernel
  * would be, the cast kernel it needs (if any), and the plan's gemm record. */
 static void emit_gemm(UeajCtx *ctx, Buf *b, const Dialect *d, const IrGraph *g, const IrNode *n, const GemmMatch *gm,
-                      PlanState *ps)
+                      PlanState *ps, const IrNode *res)
 {
     const IrTensor *X = n->in[1 - gm->w], *W = n->in[gm->w];
     int xid = X->id;
@@ -740,8 +740,19 @@ static void emit_gemm(UeajCtx *ctx, Buf *b, const Dialect *d, const IrGraph *g, 
     }
     buf_printf(b, "\n *     %s = %s:%s . %s:%s -> f32, accumulate f32", n->out->name, X->name, dtype_name(X->dtype), W->name,
                dtype_name(W->dtype));
-    buf_printf(b, "\n *     column-major: D[m=%s, n=%s] = A[m, k=%s] . B[k, n], A = %s, B = %s%s, batch %s */\n", gm->m,
+    buf_printf(b, "\n *     column-major: D[m=%s, n=%s] = A[m, k=%s] . B[k, n], A = %s, B = %s%s, batch %s", gm->m,
                gm->n, gm->k, W->name, X->name, gm->cast ? " (its rounded copy)" : "", gm->batch);
+    const IrTensor *C = NULL, *D = n->out;
+    if (res) { /* the add that reads the product joins the matmul: D = A.B + C in cuBLASLt's epilogue */
+        C = res->in[res->in[0] == n->out ? 1 : 0];
+        D = res->out;
+        buf_puts(b, "\n *     + C = ");
+        emit_comment_text(b, C->name);
+        buf_printf(b, " (the residual) in cuBLASLt's epilogue, D = ");
+        emit_comment_text(b, D->name);
+        buf_printf(b, ": the add k%d runs no kernel, and %s is never stored", res->id, n->out->name);
+    }
+    buf_puts(b, " */\n");
     const char *ty = dtype_name(W->dtype);
     buf_puts(&ps->steps, "gemm ");
     Buf term;
@@ -753,8 +764,44 @@ static void emit_gemm(UeajCtx *ctx, Buf *b, const Dialect *d, const IrGraph *g, 
     buf_free(&term);
     buf_printf(&ps->steps,
                " a=%d b=%d d=%d ta=n tb=n m=%s n=%s k=%s lda=%s ldb=%s ldd=%s batch=%s sa=%s sb=%s sd=%s"
-               " atype=%s btype=%s dtype=f32 compute=f32 alpha=1.0 beta=0.0\n",
-               W->id, xid, n->out->id, gm->m, gm->n, gm->k, gm->m, gm->k, gm->m, gm->batch, gm->sa, gm->sb, gm->sd, ty, ty);
+               " atype=%s btype=%s dtype=f32 compute=f32 alpha=1.0 beta=%s",
+               W->id, xid, D->id, gm->m, gm->n, gm->k, gm->m, gm->k, gm->m, gm->batch, gm->sa, gm->sb, gm->sd, ty, ty,
+               C ? "1.0" : "0.0");
+    if (C) buf_printf(&ps->steps, " c=%d", C->id);
+    buf_putc(&ps->steps, '\n');
+}
+
+static bool shape_eq(const IrTensor *a, const IrTensor *b)
+{
+    if (a->rank != b->rank) return false;
+    for (int i = 0; i < a->rank; i++) if (!size_same(a->shape[i], b->shape[i])) return false;
+    return true;
+}
+
+/* A matmul at position i whose product only `X + product` (or
+ * `product + X`) reads, X ready before it and f32 like the product: that
+ * add (returned) becomes the matmul's epilogue, D = A.B + X (the residual
+ * stream of a transformer).  NULL when not so, or under --no-fuse. */
+static const IrNode *residual_add(const UeajCtx *ctx, const IrGraph *g, int i)
+{
+    if (ctx->opt.no_fuse) return NULL;
+    const IrNode *n = g->nodes.v[i], *E = NULL;
+    const IrTensor *T = n->out;
+    if (T->kind != TEN_TEMP) return NULL;
+    int reads = 0, e = -1;
+    for (int j = 0; j < g->nodes.n; j++) {
+        const IrNode *q = g->nodes.v[j];
+        for (int k = 0; k < q->nin; k++)
+            if (q->in[k] == T) { reads++; E = q; e = j; }
+    }
+    if (reads != 1 || e <= i || E->op != OP_ADD || E->accumulate || E->nin != 2 || E->in[0] == E->in[1]) return NULL;
+    const IrTensor *X = E->in[E->in[0] == T ? 1 : 0];
+    if (X->dtype != DT_F32 || E->out->dtype != DT_F32 || E->out->kind == TEN_STATE || !shape_eq(X, T) ||
+        !shape_eq(E->out, T))
+        return NULL;
+    for (int j = i; j < g->nodes.n; j++) /* X is complete before the matmul runs */
+        if (((const IrNode *)g->nodes.v[j])->out == X) return NULL;
+    return E;
 }
 
 /* The plan as a C string, one record per line. */
@@ -823,11 +870,19 @@ char *emit_source_plan(UeajCtx *ctx, const IrGraph *g, const Dialect *d, char **
             if (ps.want[X->id] == DT_NONE) ps.want[X->id] = n->in[gm.w]->dtype;
         }
     }
+    bool *absorbed = ARENA_ARRAY(&ctx->arena, bool, g->nodes.n + 1); /* adds a matmul's epilogue does */
     for (int i = 0; i < g->nodes.n; i++) {
         const IrNode *n = g->nodes.v[i];
         GemmMatch gm;
-        if (d->library_gemm && gemm_match(ctx, n, &gm)) emit_gemm(ctx, &b, d, g, n, &gm, &ps);
-        else emit_kernel(ctx, &b, d, g, n, arena_printf(&ctx->arena, "k%d", n->id), psp);
+        if (absorbed[i]) {
+            buf_printf(&b, "\n/* k%d: add: no kernel, the epilogue of the matmul before it (D = A.B + C) */\n", n->id);
+        } else if (d->library_gemm && gemm_match(ctx, n, &gm)) {
+            const IrNode *res = residual_add(ctx, g, i);
+            emit_gemm(ctx, &b, d, g, n, &gm, &ps, res);
+            if (res) absorbed[res->id] = true;
+        } else {
+            emit_kernel(ctx, &b, d, g, n, arena_printf(&ctx->arena, "k%d", n->id), psp);
+        }
     }
     if (d->entry_decl) {
         buf_putc(&b, '\n');

@@ -78,6 +78,7 @@ struct CudaExec {
     CudaPlan  *plan;
     char       describe[5200];
     size_t    *bytes;                  /* per tensor, for the current dims */
+    char      *unused;                 /* per tensor: a temp no step reads or writes (no storage) */
     size_t    *offset;                 /* in the arena */
     size_t     arena_bytes;
     int64_t    dyn[CUDA_PLAN_MAX_DIMS];
@@ -398,7 +399,17 @@ static CudaExec *exec_open(const char *backend, const char *cu_src, const void *
     if (!x->plan) goto bad;
     x->bytes = calloc((size_t)x->plan->ntensors + 1, sizeof *x->bytes);
     x->offset = calloc((size_t)x->plan->ntensors + 1, sizeof *x->offset);
-    if (!x->bytes || !x->offset) { str_fail(err, errlen, "out of memory"); goto bad; }
+    x->unused = calloc((size_t)x->plan->ntensors + 1, 1);
+    if (!x->bytes || !x->offset || !x->unused) { str_fail(err, errlen, "out of memory"); goto bad; }
+    /* temps no step touches (a matmul's product whose add became its epilogue) get no storage */
+    for (int i = 0; i < x->plan->ntensors; i++) x->unused[i] = x->plan->tensors[i].kind == 3;
+    for (int i = 0; i < x->plan->nsteps; i++) {
+        const CudaPlanStep *st = &x->plan->steps[i];
+        if (st->kind == CUDA_STEP_LAUNCH)
+            for (int q = 0; q < st->nargs; q++) x->unused[st->args[q]] = 0;
+        else
+            x->unused[st->a] = x->unused[st->b] = x->unused[st->c] = x->unused[st->d] = 0;
+    }
     for (int i = 0; i < x->plan->ntensors; i++) {
         DType t;
         if (dtype_of(x->plan->tensors[i].dtype, &t) != 0) {
@@ -447,9 +458,11 @@ static void free_storage(CudaExec *x)
 
 /* Sizes every tensor for dyn and (re)allocates the zeroed arena when the
  * dims changed.  *fresh = 1 when the storage is new. */
-static int tensor_bytes(const CudaPlan *p, int i, const int64_t *dyn, size_t *out, char *err, size_t errlen)
+static int tensor_bytes(const CudaExec *x, int i, const int64_t *dyn, size_t *out, char *err, size_t errlen)
 {
+    const CudaPlan *p = x->plan;
     const CudaPlanTensor *t = &p->tensors[i];
+    if (x->unused[i]) { *out = 0; return 0; }
     DType dt;
     dtype_of(t->dtype, &dt);
     int64_t n = 1;
@@ -468,7 +481,7 @@ static int use_reserved(CudaExec *x, const int64_t *dyn, char *err, size_t errle
     const CudaPlan *p = x->plan;
     for (int i = 0; i < p->ntensors; i++) {
         size_t b;
-        if (tensor_bytes(p, i, dyn, &b, err, errlen) != 0) return -1;
+        if (tensor_bytes(x, i, dyn, &b, err, errlen) != 0) return -1;
         if (b > x->bytes[i])
             return str_fail(err, errlen, "tensor %s needs %zu bytes for these run-time dims, %zu were reserved",
                         p->tensors[i].name, b, x->bytes[i]);
@@ -495,7 +508,7 @@ static int ensure_storage(CudaExec *x, const int64_t *dyn, int *fresh, char *err
     size_t total = 0, params = 0;
     for (int i = 0; i < p->ntensors; i++) {
         const CudaPlanTensor *t = &p->tensors[i];
-        if (tensor_bytes(p, i, dyn, &x->bytes[i], err, errlen) != 0) return -1;
+        if (tensor_bytes(x, i, dyn, &x->bytes[i], err, errlen) != 0) return -1;
         x->offset[i] = total;
         total += (x->bytes[i] + 255) & ~(size_t)255;
         if (t->kind == 1) params += x->bytes[i];
@@ -545,16 +558,16 @@ static int gemm_prepare(CudaExec *x, int si, GemmDims *g, char *err, size_t errl
 {
     const CudaPlanStep *s = &x->plan->steps[si];
     if (gemm_dims(s, x->dyn, g, err, errlen) != 0) return -1;
-    const int idx[3] = {s->a, s->b, s->d};
-    const char which[3] = {'a', 'b', 'd'};
-    const DType types[3] = {g->atype, g->btype, g->dtype};
-    for (int q = 0; q < 3; q++) {
+    const int idx[4] = {s->a, s->b, s->d, s->c};
+    const char which[4] = {'a', 'b', 'd', 'c'};
+    const DType types[4] = {g->atype, g->btype, g->dtype, g->dtype};
+    for (int q = 0; q < 4; q++) {
         DType t;
         dtype_of(x->plan->tensors[idx[q]].dtype, &t);
         if (t != types[q])
             return str_fail(err, errlen, "gemm %s: operand %c is %s but tensor %s is %s", s->name, which[q],
                         dtype_name(types[q]), x->plan->tensors[idx[q]].name, x->plan->tensors[idx[q]].dtype);
-        int64_t span = gemm_span(g, which[q]);
+        int64_t span = gemm_span(g, which[q] == 'c' ? 'd' : which[q]);   /* C has D's layout */
         if (span < 0 || (size_t)span * dtype_size(t) > x->bytes[idx[q]])
             return str_fail(err, errlen, "gemm %s: operand %c spans %lld elements, more than tensor %s holds", s->name,
                         which[q], (long long)span, x->plan->tensors[idx[q]].name);
@@ -569,7 +582,7 @@ static int run_gemm(CudaExec *x, int si, char *err, size_t errlen)
         GemmDims g;
         if (gemm_prepare(x, si, &g, err, errlen) != 0) return -1;
         return gemm_ref(&g, x->host_arena + x->offset[s->a], x->host_arena + x->offset[s->b],
-                        x->host_arena + x->offset[s->d], err, errlen);
+                        x->host_arena + x->offset[s->c], x->host_arena + x->offset[s->d], err, errlen);
     }
     /* the set-up for the current dims: a slot built for them, else a free one, else slot 0 again */
     GemmCache *slots = &x->gemm[(size_t)si * GEMM_SLOTS], *c = NULL;
@@ -608,8 +621,9 @@ static int run_gemm(CudaExec *x, int si, char *err, size_t errlen)
     if (c->g.m == 0 || c->g.n == 0) return 0;
     float alpha = (float)c->g.alpha, beta = (float)c->g.beta;
     void *D = (void *)(uintptr_t)(x->arena + x->offset[s->d]);
+    const void *C = (const void *)(uintptr_t)(x->arena + x->offset[s->c]);   /* D itself unless c= */
     int st = x->lt.cublasLtMatmul(x->lth, c->op.desc, &alpha, (const void *)(uintptr_t)(x->arena + x->offset[s->a]),
-                                  c->op.a, (const void *)(uintptr_t)(x->arena + x->offset[s->b]), c->op.b, &beta, D,
+                                  c->op.a, (const void *)(uintptr_t)(x->arena + x->offset[s->b]), c->op.b, &beta, C,
                                   c->op.c, D, c->op.d, &c->algo, (void *)(uintptr_t)x->workspace, WORKSPACE_BYTES,
                                   x->stream);
     if (st) return str_fail(err, errlen, "gemm %s: cublasLtMatmul: %s", s->name, cublas_status_name(st) ? cublas_status_name(st) : "?");
@@ -865,6 +879,7 @@ void cuda_exec_close(CudaExec *x)
     free(x->fn);
     free(x->gemm);
     free(x->bytes);
+    free(x->unused);
     free(x->offset);
     cuda_plan_free(x->plan);
     free(x);

@@ -21,7 +21,8 @@
  *              under a hash of the source, the kernels, the shim and the
  *              flags.  "Device memory" is host memory owned by the executor.
  *
- * Memory: the executor owns every tensor's storage (device or host), sized
+ * Memory: the executor owns every tensor's storage (device or host; a temp
+ * that no step reads or writes gets none), sized
  * by the run-time dims of the current run and reallocated when they change
  * (then parameters are uploaded again).  Before a device allocation the
  * free memory is checked: "the model needs X GiB (...), the device has Y GiB free".

@@ -480,10 +480,11 @@ static const char *gemm_types_problem(const char *a, const char *b, const char *
 }
 
 enum { GK_A, GK_B, GK_D, GK_TA, GK_TB, GK_M, GK_N, GK_K, GK_LDA, GK_LDB, GK_LDD, GK_BATCH, GK_SA, GK_SB,
-       GK_SD, GK_ATYPE, GK_BTYPE, GK_DTYPE, GK_COMPUTE, GK_ALPHA, GK_BETA, GK_COUNT };
+       GK_SD, GK_ATYPE, GK_BTYPE, GK_DTYPE, GK_COMPUTE, GK_ALPHA, GK_BETA, GK_C, GK_COUNT };
+#define GK_REQUIRED GK_C   /* keys before it are required; c= is optional */
 static const char *const gemm_keys[GK_COUNT] = {
     "a", "b", "d", "ta", "tb", "m", "n", "k", "lda", "ldb", "ldd", "batch", "sa", "sb", "sd",
-    "atype", "btype", "dtype", "compute", "alpha", "beta" };
+    "atype", "btype", "dtype", "compute", "alpha", "beta", "c" };
 
 static int decimal(Parser *ps, const Field *f, const char *what, double *out)
 {
@@ -534,7 +535,7 @@ static int rec_gemm(Parser *ps, const Field *f, int nf)
         val[k].s = eq + 1;
         val[k].n = f[i].n - key.n - 1;
     }
-    for (int k = 0; k < GK_COUNT; k++)
+    for (int k = 0; k < GK_REQUIRED; k++)
         if (!have[k]) return fail(ps, "gemm: missing key '%s'", gemm_keys[k]);
     CudaPlanStep *s = new_step(ps, CUDA_STEP_GEMM);
     if (!s) return -1;
@@ -542,6 +543,13 @@ static int rec_gemm(Parser *ps, const Field *f, int nf)
         gemm_index(ps, &val[GK_D], "d", &s->d))
         return -1;
     if (s->d == s->a || s->d == s->b) return fail(ps, "gemm: d=%d is also an input", s->d);
+    s->c = s->d;
+    if (have[GK_C]) {
+        if (gemm_index(ps, &val[GK_C], "c", &s->c)) return -1;
+        if (strcmp(p->tensors[s->c].dtype, p->tensors[s->d].dtype))
+            return fail(ps, "gemm: c=%d is %s, d=%d is %s (C and D share a type and layout)", s->c,
+                        p->tensors[s->c].dtype, s->d, p->tensors[s->d].dtype);
+    }
     for (int t = 0; t < 2; t++) {
         const Field *v = &val[t ? GK_TB : GK_TA];
         if (!is(v, "n") && !is(v, "t")) return fail(ps, "gemm: %s='%s' (n or t)", t ? "tb" : "ta", Q(v));

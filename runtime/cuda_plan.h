@@ -44,12 +44,14 @@
  *       tensor index A0, A1, ... in order).  UeajDims is
  *       `struct { long long d[8]; }` passed by value: d[k] = dyn[k].
  *   gemm TERM key=value ...            a cuBLASLt matmul, column-major as
- *       cuBLASLt sees it:  D = alpha * op(A) op(B) + beta * C, C == D.
+ *       cuBLASLt sees it:  D = alpha * op(A) op(B) + beta * C (C is D but for c=).
  *       keys: a= b= d= (tensor indices), ta= tb= (n or t), m= n= k=
  *       lda= ldb= ldd= batch= sa= sb= sd= (EXPRs; s* are batch strides in
  *       elements), atype= btype= dtype= (f32 bf16 f16 f8e4m3 f8e5m2),
- *       compute=f32, alpha= beta= (decimal floats).  TERM names the ueajsum
- *       term (percent-escaped).
+ *       compute=f32, alpha= beta= (decimal floats); optional c= (a tensor
+ *       index: C is that tensor, same type and layout as D, instead of D
+ *       itself, so D = alpha op(A) op(B) + beta C adds a residual in
+ *       cuBLASLt's epilogue).  TERM names the ueajsum term (percent-escaped).
  *   end
  *
  * EXPR: factors joined by '*', optionally followed by one '/' and a
@@ -109,7 +111,7 @@ typedef struct CudaPlanStep {
     int          nargs;
     int          args[CUDA_PLAN_MAX_ARGS];
     /* gemm */
-    int          a, b, d;
+    int          a, b, d, c;            /* c: C's tensor (d unless the record has c=) */
     char         ta, tb;                /* 'n' or 't' */
     CudaPlanExpr m, n, k, lda, ldb, ldd, batch, sa, sb, sd;
     char         atype[8], btype[8], dtype[8];

@@ -110,8 +110,9 @@ static void store(void *p, DType t, int64_t i, float v)
 
 static int supported(DType t) { return t == DT_F32 || t == DT_BF16 || t == DT_F16 || t == DT_F8E4M3 || t == DT_F8E5M2; }
 
-int gemm_ref(const GemmDims *g, const void *A, const void *B, void *D, char *err, size_t errlen)
+int gemm_ref(const GemmDims *g, const void *A, const void *B, const void *C, void *D, char *err, size_t errlen)
 {
+    if (!C) C = D;
     if (!supported(g->atype) || !supported(g->btype) || !supported(g->dtype))
         return str_fail(err, errlen, "gemm_ref: types %s x %s -> %s are not decoded here", dtype_name(g->atype),
                     dtype_name(g->btype), dtype_name(g->dtype));
@@ -151,7 +152,7 @@ int gemm_ref(const GemmDims *g, const void *A, const void *B, void *D, char *err
                 }
                 int64_t o = d0 + i + j * g->ldd;
                 float v = alpha * acc;
-                if (beta != 0.0f) v = v + beta * load(D, g->dtype, o);
+                if (beta != 0.0f) v = v + beta * load(C, g->dtype, o);
                 store(D, g->dtype, o, v);
             }
     }

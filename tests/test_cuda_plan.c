@@ -48,7 +48,7 @@ static const char good[] =
     "tensor 4 y output f32 3 2 d0 100\n"
     "launch k_embed d0*64/256 1 1 256 1 1 1024 3 0 1 2\n"
     "gemm nd%2C%2Adv-%3Env a=1 b=2 d=4 ta=t tb=n m=100 n=d0 k=64 lda=64 ldb=64 ldd=100 batch=2 sa=0 "
-    "sb=0 sd=d0*100 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=0.125 beta=1e0\n"
+    "sb=0 sd=d0*100 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=0.125 beta=1e0 c=3\n"
     "end\n";
 
 START_TEST(test_good_plan)
@@ -110,11 +110,17 @@ START_TEST(test_good_plan)
     ck_assert_int_eq(cuda_plan_eval(&g->batch, dyn), 2);
     ck_assert_str_eq(g->dtype, "f32");
     ck_assert(g->alpha == 0.125 && g->beta == 1.0);
+    ck_assert_int_eq(g->c, 3);
     cuda_plan_free(p);
 
     /* without a trailing newline, and the smallest plan */
     p = cuda_plan_parse(good, strlen(good) - 1, "good.plan", err, sizeof err);
     ck_assert_msg(p != NULL, "%s", err);
+    cuda_plan_free(p);
+    /* without c=, C is D */
+    p = cuda_plan_parse(HEAD GEMM_OK "\nend\n", strlen(HEAD GEMM_OK "\nend\n"), "g.plan", err, sizeof err);
+    ck_assert_msg(p != NULL, "%s", err);
+    ck_assert_int_eq(p->steps[0].c, p->steps[0].d);
     cuda_plan_free(p);
     p = cuda_plan_parse("ueajc-plan 1\nend", 16, "min.plan", err, sizeof err);
     ck_assert_msg(p != NULL, "%s", err);
@@ -269,7 +275,10 @@ static const Bad bad[] = {
     { HEAD "gemm\nend\n", "t.plan:8: gemm: missing the term name" },
     { HEAD "gemm t a=1\nend\n", "t.plan:8: gemm: missing key 'b'" },
     { HEAD GEMM_OK " a=1\nend\n", "t.plan:8: gemm: key 'a' given twice" },
-    { HEAD GEMM_OK " c=1\nend\n", "t.plan:8: gemm: unknown key 'c'" },
+    { HEAD GEMM_OK " cc=1\nend\n", "t.plan:8: gemm: unknown key 'cc'" },
+    { HEAD GEMM_OK " c=1\nend\n", "t.plan:8: gemm: c=1 is bf16, d=2 is f32 (C and D share a type and layout)" },
+    { HEAD GEMM_OK " c=5\nend\n", "t.plan:8: gemm: c=5, but the table has 5 tensors" },
+    { HEAD GEMM_OK " c=2 c=2\nend\n", "t.plan:8: gemm: key 'c' given twice" },
     { HEAD GEMM_OK " x\nend\n", "t.plan:8: gemm: 'x' is not key=value" },
     { HEAD "gemm t a=9 b=0 d=2 ta=n tb=n m=128 n=d0 k=64 lda=128 ldb=64 ldd=128 batch=1 sa=0 sb=0 sd=0 "
       "atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1 beta=0\nend\n", "t.plan:8: gemm: a=9, but the table has 5 tensors" },

@@ -71,7 +71,8 @@ START_TEST(test_random)
         g.sb = g.ldb * bc + rnd(0, 5);
         g.sd = g.ldd * g.n + rnd(0, 5);
         g.alpha = (next() & 1) ? 1.0 : 0.5;
-        g.beta = t % 4 == 1 ? 0.25 : 0.0;
+        g.beta = t % 4 == 1 || t % 8 == 3 ? 0.25 : 0.0;
+        const int sepc = t % 8 == 3;   /* C is its own buffer (a plan's c=): D's old values are not read */
         int64_t na = gemm_span(&g, 'a'), nb = gemm_span(&g, 'b'), nd = gemm_span(&g, 'd');
         ck_assert(na > 0 && nb > 0 && nd > 0);
         void *A = malloc((size_t)na * 4), *B = malloc((size_t)nb * 4), *D = malloc((size_t)nd * 4),
@@ -80,21 +81,29 @@ START_TEST(test_random)
         for (int64_t i = 0; i < nb; i++) dtype_store(B, g.btype, (size_t)i, unif() * 4);
         for (int64_t i = 0; i < nd; i++) dtype_store(D, g.dtype, (size_t)i, unif() * 100);
         memcpy(D0, D, (size_t)nd * 4);
+        void *C = NULL;
+        if (sepc) { /* C holds D0's values; D gets others, which only the untouched elements keep */
+            C = malloc((size_t)nd * 4);
+            memcpy(C, D0, (size_t)nd * 4);
+            for (int64_t i = 0; i < nd; i++) dtype_store(D, g.dtype, (size_t)i, unif() * 100 + 1000);
+        }
+        void *Dorig = malloc((size_t)nd * 4);
+        memcpy(Dorig, D, (size_t)nd * 4);
         double *ref = malloc(sizeof(double) * (size_t)nd), *bound = malloc(sizeof(double) * (size_t)nd);
         for (int64_t i = 0; i < nd; i++) ref[i] = NAN;
         reference(&g, A, B, D0, ref, bound);
-        ck_assert_msg(gemm_ref(&g, A, B, D, err, sizeof err) == 0, "%s", err);
+        ck_assert_msg(gemm_ref(&g, A, B, C, D, err, sizeof err) == 0, "%s", err);
         for (int64_t i = 0; i < nd; i++) {
             double got = ld_el(D, g.dtype, i);
             if (isnan(ref[i]))           /* not part of any output matrix */
-                ck_assert_msg(memcmp((char *)D + i * (int64_t)dtype_size(g.dtype), (char *)D0 + i * (int64_t)dtype_size(g.dtype),
+                ck_assert_msg(memcmp((char *)D + i * (int64_t)dtype_size(g.dtype), (char *)Dorig + i * (int64_t)dtype_size(g.dtype),
                                      dtype_size(g.dtype)) == 0, "case %d: element %lld outside D was written", t, (long long)i);
             else
                 ck_assert_msg(fabs(got - ref[i]) <= bound[i], "case %d (%c%c m%lld n%lld k%lld b%lld %s->%s): D[%lld] = %.9g, "
                               "reference %.9g, bound %.3g", t, g.ta, g.tb, (long long)g.m, (long long)g.n, (long long)g.k,
                               (long long)g.batch, dtype_name(g.atype), dtype_name(g.dtype), (long long)i, got, ref[i], bound[i]);
         }
-        free(A); free(B); free(D); free(D0); free(ref); free(bound);
+        free(A); free(B); free(C); free(D); free(D0); free(Dorig); free(ref); free(bound);
     }
 }
 END_TEST
@@ -106,18 +115,18 @@ START_TEST(test_exact_and_beta)
     float A[6] = { 1, 3, -1, 2, 4, -1 }, B[4] = { 2, 0, 0, 2 }, D[4] = { NAN, NAN, NAN, NAN };
     GemmDims g = { .ta = 'n', .tb = 'n', .m = 2, .n = 2, .k = 2, .lda = 3, .ldb = 2, .ldd = 2, .batch = 1,
                    .atype = DT_F32, .btype = DT_F32, .dtype = DT_F32, .alpha = 1, .beta = 0 };
-    ck_assert_int_eq(gemm_ref(&g, A, B, D, err, sizeof err), 0);
+    ck_assert_int_eq(gemm_ref(&g, A, B, NULL, D, err, sizeof err), 0);
     ck_assert(D[0] == 2 && D[1] == 6 && D[2] == 4 && D[3] == 8);  /* NaN in D never read with beta 0 */
     g.ta = 't';                                                     /* A^T = [1 3; 2 4] */
     g.beta = 1;
-    ck_assert_int_eq(gemm_ref(&g, A, B, D, err, sizeof err), 0);
+    ck_assert_int_eq(gemm_ref(&g, A, B, NULL, D, err, sizeof err), 0);
     ck_assert(D[0] == 4 && D[1] == 10 && D[2] == 10 && D[3] == 16);
     g.k = 0;                                                        /* D = beta D */
     g.beta = 0.5;
-    ck_assert_int_eq(gemm_ref(&g, A, B, D, err, sizeof err), 0);
+    ck_assert_int_eq(gemm_ref(&g, A, B, NULL, D, err, sizeof err), 0);
     ck_assert(D[0] == 2 && D[3] == 8);
     g.dtype = DT_I32;
-    ck_assert_int_eq(gemm_ref(&g, A, B, D, err, sizeof err), -1);
+    ck_assert_int_eq(gemm_ref(&g, A, B, NULL, D, err, sizeof err), -1);
     ck_assert_str_eq(err, "gemm_ref: types f32 x f32 -> i32 are not decoded here");
 }
 END_TEST

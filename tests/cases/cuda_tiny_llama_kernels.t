@@ -311,29 +311,10 @@ extern "C" __global__ void k9(UeajDims dims, const float *__restrict__ a0, const
  *     from: ueajsum("nhik,*hikd->nd")
  *     at models/llama.ue:69:23
  *     t22 = a.0:f32 . wo.0:bf16 -> f32, accumulate f32
- *     column-major: D[m=64, n=d0] = A[m, k=64] . B[k, n], A = wo.0, B = a.0 (its rounded copy), batch 1 */
+ *     column-major: D[m=64, n=d0] = A[m, k=64] . B[k, n], A = wo.0, B = a.0 (its rounded copy), batch 1
+ *     + C = x (the residual) in cuBLASLt's epilogue, D = x.0: the add k11 runs no kernel, and t22 is never stored */
 
-/* k11: add
- *     at models/llama.ue:69:10
- *     x.0 = x:f32, t22:f32 -> f32
- *     launch: grid (8*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 8 groups of 8 consecutive elements, one per thread (vector loads and stores) */
-extern "C" __global__ void k11(UeajDims dims, const float *__restrict__ a0, const float *__restrict__ a1, float *__restrict__ out)
-{
-    const int64_t D0 = dims.d[0]; /* n */
-    const int64_t D1 = dims.d[1]; /* C */
-    const int64_t D2 = dims.d[2]; /* m */
-    const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
-    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 8; i_ += stride_) {
-        const int64_t i_v = i_;
-        float x_[8], y_[8], o_[8];
-        ldv8_f32(a0 + i_v * 8, x_);
-        ldv8_f32(a1 + i_v * 8, y_);
-        for (int l_ = 0; l_ < 8; l_++) {
-            o_[l_] = x_[l_] + y_[l_];
-        }
-        stv8_f32(out + i_v * 8, o_);
-    }
-}
+/* k11: add: no kernel, the epilogue of the matmul before it (D = A.B + C) */
 
 /* k12: rms_norm
  *     from: rms_norm(x, mlp_norm, eps = eps)
@@ -418,29 +399,10 @@ extern "C" __global__ void k15(UeajDims dims, const float *__restrict__ a0, cons
  *     from: ueajsum("nf,*fd->nd")
  *     at models/llama.ue:74:23
  *     t29 = t28:f32 . wd.0:bf16 -> f32, accumulate f32
- *     column-major: D[m=64, n=d0] = A[m, k=160] . B[k, n], A = wd.0, B = t28 (its rounded copy), batch 1 */
+ *     column-major: D[m=64, n=d0] = A[m, k=160] . B[k, n], A = wd.0, B = t28 (its rounded copy), batch 1
+ *     + C = x.0 (the residual) in cuBLASLt's epilogue, D = x.0_2: the add k17 runs no kernel, and t29 is never stored */
 
-/* k17: add
- *     at models/llama.ue:74:10
- *     x.0_2 = x.0:f32, t29:f32 -> f32
- *     launch: grid (8*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 8 groups of 8 consecutive elements, one per thread (vector loads and stores) */
-extern "C" __global__ void k17(UeajDims dims, const float *__restrict__ a0, const float *__restrict__ a1, float *__restrict__ out)
-{
-    const int64_t D0 = dims.d[0]; /* n */
-    const int64_t D1 = dims.d[1]; /* C */
-    const int64_t D2 = dims.d[2]; /* m */
-    const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
-    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 8; i_ += stride_) {
-        const int64_t i_v = i_;
-        float x_[8], y_[8], o_[8];
-        ldv8_f32(a0 + i_v * 8, x_);
-        ldv8_f32(a1 + i_v * 8, y_);
-        for (int l_ = 0; l_ < 8; l_++) {
-            o_[l_] = x_[l_] + y_[l_];
-        }
-        stv8_f32(out + i_v * 8, o_);
-    }
-}
+/* k17: add: no kernel, the epilogue of the matmul before it (D = A.B + C) */
 
 /* k18: rms_norm
  *     from: rms_norm(x, attn_norm, eps = eps)
@@ -669,29 +631,10 @@ extern "C" __global__ void k26(UeajDims dims, const float *__restrict__ a0, cons
  *     from: ueajsum("nhik,*hikd->nd")
  *     at models/llama.ue:69:23
  *     t49 = a.1:f32 . wo.1:bf16 -> f32, accumulate f32
- *     column-major: D[m=64, n=d0] = A[m, k=64] . B[k, n], A = wo.1, B = a.1 (its rounded copy), batch 1 */
+ *     column-major: D[m=64, n=d0] = A[m, k=64] . B[k, n], A = wo.1, B = a.1 (its rounded copy), batch 1
+ *     + C = x.0_2 (the residual) in cuBLASLt's epilogue, D = x.1: the add k28 runs no kernel, and t49 is never stored */
 
-/* k28: add
- *     at models/llama.ue:69:10
- *     x.1 = x.0_2:f32, t49:f32 -> f32
- *     launch: grid (8*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 8 groups of 8 consecutive elements, one per thread (vector loads and stores) */
-extern "C" __global__ void k28(UeajDims dims, const float *__restrict__ a0, const float *__restrict__ a1, float *__restrict__ out)
-{
-    const int64_t D0 = dims.d[0]; /* n */
-    const int64_t D1 = dims.d[1]; /* C */
-    const int64_t D2 = dims.d[2]; /* m */
-    const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
-    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 8; i_ += stride_) {
-        const int64_t i_v = i_;
-        float x_[8], y_[8], o_[8];
-        ldv8_f32(a0 + i_v * 8, x_);
-        ldv8_f32(a1 + i_v * 8, y_);
-        for (int l_ = 0; l_ < 8; l_++) {
-            o_[l_] = x_[l_] + y_[l_];
-        }
-        stv8_f32(out + i_v * 8, o_);
-    }
-}
+/* k28: add: no kernel, the epilogue of the matmul before it (D = A.B + C) */
 
 /* k29: rms_norm
  *     from: rms_norm(x, mlp_norm, eps = eps)
@@ -776,29 +719,10 @@ extern "C" __global__ void k32(UeajDims dims, const float *__restrict__ a0, cons
  *     from: ueajsum("nf,*fd->nd")
  *     at models/llama.ue:74:23
  *     t56 = t55:f32 . wd.1:bf16 -> f32, accumulate f32
- *     column-major: D[m=64, n=d0] = A[m, k=160] . B[k, n], A = wd.1, B = t55 (its rounded copy), batch 1 */
+ *     column-major: D[m=64, n=d0] = A[m, k=160] . B[k, n], A = wd.1, B = t55 (its rounded copy), batch 1
+ *     + C = x.1 (the residual) in cuBLASLt's epilogue, D = x.1_2: the add k34 runs no kernel, and t56 is never stored */
 
-/* k34: add
- *     at models/llama.ue:74:10
- *     x.1_2 = x.1:f32, t56:f32 -> f32
- *     launch: grid (8*d0/256, 1, 1), block (256, 1, 1), shared 0 bytes: a grid-stride loop over D0 * 8 groups of 8 consecutive elements, one per thread (vector loads and stores) */
-extern "C" __global__ void k34(UeajDims dims, const float *__restrict__ a0, const float *__restrict__ a1, float *__restrict__ out)
-{
-    const int64_t D0 = dims.d[0]; /* n */
-    const int64_t D1 = dims.d[1]; /* C */
-    const int64_t D2 = dims.d[2]; /* m */
-    const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
-    for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 8; i_ += stride_) {
-        const int64_t i_v = i_;
-        float x_[8], y_[8], o_[8];
-        ldv8_f32(a0 + i_v * 8, x_);
-        ldv8_f32(a1 + i_v * 8, y_);
-        for (int l_ = 0; l_ < 8; l_++) {
-            o_[l_] = x_[l_] + y_[l_];
-        }
-        stv8_f32(out + i_v * 8, o_);
-    }
-}
+/* k34: add: no kernel, the epilogue of the matmul before it (D = A.B + C) */
 
 /* k35: last_rows
  *     from: last_rows(x, m)
@@ -987,14 +911,12 @@ extern "C" __device__ const char ueaj_plan[] =
     "launch k7 32*d0/256 1 1 256 1 1 0 3 20 1 13\n"
     "launch k8 32*d0/256 1 1 256 1 1 0 3 18 1 14\n"
     "launch k9 4*d0 1 1 256 1 1 0 6 19 13 14 1 21 62\n"
-    "gemm k10/nhik%2Chikd-%3End a=8 b=62 d=22 ta=n tb=n m=64 n=d0 k=64 lda=64 ldb=64 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
-    "launch k11 8*d0/256 1 1 256 1 1 0 3 3 22 23\n"
+    "gemm k10/nhik%2Chikd-%3End a=8 b=62 d=23 ta=n tb=n m=64 n=d0 k=64 lda=64 ldb=64 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=1.0 c=3\n"
     "launch k12 d0 1 1 256 1 1 0 4 23 9 24 63\n"
     "gemm k13/nd%2Cdf-%3Enf a=10 b=63 d=25 ta=n tb=n m=160 n=d0 k=64 lda=160 ldb=64 ldd=160 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
     "gemm k14/nd%2Cdf-%3Enf a=11 b=63 d=26 ta=n tb=n m=160 n=d0 k=64 lda=160 ldb=64 ldd=160 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
     "launch k15 20*d0/256 1 1 256 1 1 0 4 25 26 27 64\n"
-    "gemm k16/nf%2Cfd-%3End a=12 b=64 d=28 ta=n tb=n m=64 n=d0 k=160 lda=64 ldb=160 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
-    "launch k17 8*d0/256 1 1 256 1 1 0 3 23 28 29\n"
+    "gemm k16/nf%2Cfd-%3End a=12 b=64 d=29 ta=n tb=n m=64 n=d0 k=160 lda=64 ldb=160 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=1.0 c=23\n"
     "launch k18 d0 1 1 256 1 1 0 4 29 30 41 65\n"
     "gemm k19/nd%2Cdhik-%3Enhik a=31 b=65 d=42 ta=n tb=n m=64 n=d0 k=64 lda=64 ldb=64 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
     "gemm k20/nd%2Cdhk-%3Enhk a=32 b=65 d=43 ta=n tb=n m=32 n=d0 k=64 lda=32 ldb=64 ldd=32 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
@@ -1004,14 +926,12 @@ extern "C" __device__ const char ueaj_plan[] =
     "launch k24 32*d0/256 1 1 256 1 1 0 3 46 1 39\n"
     "launch k25 32*d0/256 1 1 256 1 1 0 3 44 1 40\n"
     "launch k26 4*d0 1 1 256 1 1 0 6 45 39 40 1 47 66\n"
-    "gemm k27/nhik%2Chikd-%3End a=34 b=66 d=48 ta=n tb=n m=64 n=d0 k=64 lda=64 ldb=64 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
-    "launch k28 8*d0/256 1 1 256 1 1 0 3 29 48 49\n"
+    "gemm k27/nhik%2Chikd-%3End a=34 b=66 d=49 ta=n tb=n m=64 n=d0 k=64 lda=64 ldb=64 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=1.0 c=29\n"
     "launch k29 d0 1 1 256 1 1 0 4 49 35 50 67\n"
     "gemm k30/nd%2Cdf-%3Enf a=36 b=67 d=51 ta=n tb=n m=160 n=d0 k=64 lda=160 ldb=64 ldd=160 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
     "gemm k31/nd%2Cdf-%3Enf a=37 b=67 d=52 ta=n tb=n m=160 n=d0 k=64 lda=160 ldb=64 ldd=160 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
     "launch k32 20*d0/256 1 1 256 1 1 0 4 51 52 53 68\n"
-    "gemm k33/nf%2Cfd-%3End a=38 b=68 d=54 ta=n tb=n m=64 n=d0 k=160 lda=64 ldb=160 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
-    "launch k34 8*d0/256 1 1 256 1 1 0 3 49 54 55\n"
+    "gemm k33/nf%2Cfd-%3End a=38 b=68 d=55 ta=n tb=n m=64 n=d0 k=160 lda=64 ldb=160 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=1.0 c=49\n"
     "launch k35 64*d2/256 1 1 256 1 1 0 2 55 58\n"
     "launch k36 d2 1 1 256 1 1 0 4 58 56 59 69\n"
     "gemm k37/nd%2Cdv-%3Env a=57 b=69 d=60 ta=n tb=n m=256 n=d2 k=64 lda=256 ldb=64 ldd=256 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"

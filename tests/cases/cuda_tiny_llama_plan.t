@@ -126,14 +126,12 @@ launch k6 16*d0/256 1 1 256 1 1 0 3 17 1 20
 launch k7 32*d0/256 1 1 256 1 1 0 3 20 1 13
 launch k8 32*d0/256 1 1 256 1 1 0 3 18 1 14
 launch k9 4*d0 1 1 256 1 1 0 6 19 13 14 1 21 62
-gemm k10/nhik%2Chikd-%3End a=8 b=62 d=22 ta=n tb=n m=64 n=d0 k=64 lda=64 ldb=64 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
-launch k11 8*d0/256 1 1 256 1 1 0 3 3 22 23
+gemm k10/nhik%2Chikd-%3End a=8 b=62 d=23 ta=n tb=n m=64 n=d0 k=64 lda=64 ldb=64 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=1.0 c=3
 launch k12 d0 1 1 256 1 1 0 4 23 9 24 63
 gemm k13/nd%2Cdf-%3Enf a=10 b=63 d=25 ta=n tb=n m=160 n=d0 k=64 lda=160 ldb=64 ldd=160 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
 gemm k14/nd%2Cdf-%3Enf a=11 b=63 d=26 ta=n tb=n m=160 n=d0 k=64 lda=160 ldb=64 ldd=160 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
 launch k15 20*d0/256 1 1 256 1 1 0 4 25 26 27 64
-gemm k16/nf%2Cfd-%3End a=12 b=64 d=28 ta=n tb=n m=64 n=d0 k=160 lda=64 ldb=160 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
-launch k17 8*d0/256 1 1 256 1 1 0 3 23 28 29
+gemm k16/nf%2Cfd-%3End a=12 b=64 d=29 ta=n tb=n m=64 n=d0 k=160 lda=64 ldb=160 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=1.0 c=23
 launch k18 d0 1 1 256 1 1 0 4 29 30 41 65
 gemm k19/nd%2Cdhik-%3Enhik a=31 b=65 d=42 ta=n tb=n m=64 n=d0 k=64 lda=64 ldb=64 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
 gemm k20/nd%2Cdhk-%3Enhk a=32 b=65 d=43 ta=n tb=n m=32 n=d0 k=64 lda=32 ldb=64 ldd=32 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
@@ -143,14 +141,12 @@ launch k23 16*d0/256 1 1 256 1 1 0 3 43 1 46
 launch k24 32*d0/256 1 1 256 1 1 0 3 46 1 39
 launch k25 32*d0/256 1 1 256 1 1 0 3 44 1 40
 launch k26 4*d0 1 1 256 1 1 0 6 45 39 40 1 47 66
-gemm k27/nhik%2Chikd-%3End a=34 b=66 d=48 ta=n tb=n m=64 n=d0 k=64 lda=64 ldb=64 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
-launch k28 8*d0/256 1 1 256 1 1 0 3 29 48 49
+gemm k27/nhik%2Chikd-%3End a=34 b=66 d=49 ta=n tb=n m=64 n=d0 k=64 lda=64 ldb=64 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=1.0 c=29
 launch k29 d0 1 1 256 1 1 0 4 49 35 50 67
 gemm k30/nd%2Cdf-%3Enf a=36 b=67 d=51 ta=n tb=n m=160 n=d0 k=64 lda=160 ldb=64 ldd=160 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
 gemm k31/nd%2Cdf-%3Enf a=37 b=67 d=52 ta=n tb=n m=160 n=d0 k=64 lda=160 ldb=64 ldd=160 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
 launch k32 20*d0/256 1 1 256 1 1 0 4 51 52 53 68
-gemm k33/nf%2Cfd-%3End a=38 b=68 d=54 ta=n tb=n m=64 n=d0 k=160 lda=64 ldb=160 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
-launch k34 8*d0/256 1 1 256 1 1 0 3 49 54 55
+gemm k33/nf%2Cfd-%3End a=38 b=68 d=55 ta=n tb=n m=64 n=d0 k=160 lda=64 ldb=160 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=1.0 c=49
 launch k35 64*d2/256 1 1 256 1 1 0 2 55 58
 launch k36 d2 1 1 256 1 1 0 4 58 56 59 69
 gemm k37/nd%2Cdv-%3Env a=57 b=69 d=60 ta=n tb=n m=256 n=d2 k=64 lda=256 ldb=64 ldd=256 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0
