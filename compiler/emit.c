@@ -467,18 +467,6 @@ static void plan_config(Buf *b, const IrGraph *g)
     }
 }
 
-/* A parameter read only by row lookups (an embedding table): a step reads
- * a few of its rows, so bandwidth figures leave it out. */
-static bool lookup_only(const IrGraph *g, const IrTensor *t)
-{
-    for (int q = 0; q < g->nodes.n; q++) {
-        const IrNode *nd = g->nodes.v[q];
-        for (int k = 0; k < nd->nin; k++)
-            if (nd->in[k] == t && !(nd->op == OP_EMBED && k == 0)) return false;
-    }
-    return true;
-}
-
 static void plan_tensor(Buf *b, const IrGraph *g, const IrTensor *t, int id)
 {
     buf_printf(b, "tensor %d ", id);
@@ -498,7 +486,7 @@ static void plan_tensor(Buf *b, const IrGraph *g, const IrTensor *t, int id)
         for (int a = 0; a < t->load_rank; a++) buf_printf(b, " %d", t->has_perm ? t->load_perm[a] : a);
         buf_putc(b, '\n');
     }
-    if (g && t->kind == TEN_PARAM && lookup_only(g, t)) buf_printf(b, "lookup %d\n", id);
+    if (g && t->kind == TEN_PARAM && ir_lookup_only(g, t)) /* bandwidth figures leave it out */ buf_printf(b, "lookup %d\n", id);
 }
 
 void emit_plan_expr(char *out, size_t outlen, const char *const *ext, int n, int div)
@@ -771,13 +759,6 @@ static void emit_gemm(UeajCtx *ctx, Buf *b, const Dialect *d, const IrGraph *g, 
     buf_putc(&ps->steps, '\n');
 }
 
-static bool shape_eq(const IrTensor *a, const IrTensor *b)
-{
-    if (a->rank != b->rank) return false;
-    for (int i = 0; i < a->rank; i++) if (!size_same(a->shape[i], b->shape[i])) return false;
-    return true;
-}
-
 /* A matmul at position i whose product only `X + product` (or
  * `product + X`) reads, X ready before it and f32 like the product: that
  * add (returned) becomes the matmul's epilogue, D = A.B + X (the residual
@@ -796,8 +777,8 @@ static const IrNode *residual_add(const UeajCtx *ctx, const IrGraph *g, int i)
     }
     if (reads != 1 || e <= i || E->op != OP_ADD || E->accumulate || E->nin != 2 || E->in[0] == E->in[1]) return NULL;
     const IrTensor *X = E->in[E->in[0] == T ? 1 : 0];
-    if (X->dtype != DT_F32 || E->out->dtype != DT_F32 || E->out->kind == TEN_STATE || !shape_eq(X, T) ||
-        !shape_eq(E->out, T))
+    if (X->dtype != DT_F32 || E->out->dtype != DT_F32 || E->out->kind == TEN_STATE || !ir_same_shape(X, T) ||
+        !ir_same_shape(E->out, T))
         return NULL;
     for (int j = i; j < g->nodes.n; j++) /* X is complete before the matmul runs */
         if (((const IrNode *)g->nodes.v[j])->out == X) return NULL;

@@ -55,14 +55,13 @@ static void par_loop(Buf *b, const Dialect *d, KernelGeom *kg, const char *lette
     d->open_parallel(b, kg, letters, ext, (int)strlen(letters));
 }
 
-/* One element: dst = op(x[, y]), x and y float expressions (a unary op
- * that uses x twice first names it v, unless x is a name already). */
-static void elementwise_body(UeajCtx *ctx, Buf *b, const IrNode *n, const char *dst, const char *x, const char *y)
+/* One step of an elementwise program: `const float fK = op(x[, y]);`, x
+ * and y names (an operand xN or an earlier step fN). */
+static void step_line(Buf *b, const IrFusedStep *st, int k, const char *x, const char *y)
 {
-    const bool named = strspn(x, "abcdefghijklmnopqrstuvwxyz0123456789_") == strlen(x);
-    const char *v = named ? x : "v";
-    if (!named && (n->op == OP_SILU || n->op == OP_RELU || n->op == OP_GELU)) buf_line(b, "const float v = %s;", x);
-    switch (n->op) {
+    char dst[24];
+    snprintf(dst, sizeof dst, "const float f%d", k);
+    switch (st->op) {
     case OP_ADD: buf_line(b, "%s = %s + %s;", dst, x, y); break;
     case OP_SUB: buf_line(b, "%s = %s - %s;", dst, x, y); break;
     case OP_MUL: buf_line(b, "%s = %s * %s;", dst, x, y); break;
@@ -70,78 +69,30 @@ static void elementwise_body(UeajCtx *ctx, Buf *b, const IrNode *n, const char *
     case OP_MULC: {
         Buf lit;
         buf_init(&lit);
-        emit_float_lit(&lit, n->fattr[0], DT_F32);
+        emit_float_lit(&lit, st->c, DT_F32);
         buf_line(b, "%s = %s * %s;", dst, x, lit.p);
         buf_free(&lit);
         break;
     }
-    case OP_SILU: buf_line(b, "%s = %s / (1.0f + expf(-%s));", dst, v, v); break;
-    case OP_RELU: buf_line(b, "%s = %s > 0.0f ? %s : 0.0f;", dst, v, v); break;
-    case OP_GELU: buf_line(b, "%s = 0.5f * %s * (1.0f + erff(%s * 0.70710678118654752f));", dst, v, v); break;
+    case OP_SILU: buf_line(b, "%s = %s / (1.0f + expf(-%s));", dst, x, x); break;
+    case OP_RELU: buf_line(b, "%s = %s > 0.0f ? %s : 0.0f;", dst, x, x); break;
+    case OP_GELU: buf_line(b, "%s = 0.5f * %s * (1.0f + erff(%s * 0.70710678118654752f));", dst, x, x); break;
     case OP_EXP: buf_line(b, "%s = expf(%s);", dst, x); break;
     case OP_NEG: buf_line(b, "%s = -%s;", dst, x); break;
     default: ueaj_unreachable();
     }
-    (void)ctx;
 }
 
-/* Operands and output have one shape, row-major: element i_e of each. */
+/* Elementwise kernels, plain or FUSED (pass_fuse), one emitter: operands
+ * and output share one shape, row-major.  The operands are loaded into x0,
+ * x1, ..., then one `const float fK = ...;` per program step (ir_program:
+ * a plain op is a one-step program), the last step stored.  With vec8,
+ * each thread does 8 consecutive elements through ldv8_T / stv8_f32. */
 static void emit_elementwise(UeajCtx *ctx, Buf *b, const Dialect *d, KernelGeom *kg, const IrNode *n)
 {
-    bool vec = d->vec8 && emit_vec8_type(n->in[0]->dtype) && (n->nin < 2 || emit_vec8_type(n->in[1]->dtype));
-    const char *v8 = vec ? emit_numel_div8(ctx, n->out) : NULL;
-    if (v8) { /* 8 consecutive elements per thread, each computed as below */
-        emit_vec8_open(b, d, kg, v8);
-        buf_line(b, "float x_[8], %so_[8];", n->nin > 1 ? "y_[8], " : "");
-        buf_line(b, "ldv8_%s(a0 + i_v * 8, x_);", ld(n->in[0]));
-        if (n->nin > 1) buf_line(b, "ldv8_%s(a1 + i_v * 8, y_);", ld(n->in[1]));
-        buf_open(b, "for (int l_ = 0; l_ < 8; l_++) {");
-        elementwise_body(ctx, b, n, "o_[l_]", "x_[l_]", "y_[l_]");
-        buf_close(b, "}");
-        store8(b, kg);
-        d->close_parallel(b, 1);
-        return;
-    }
-    const char *N = emit_numel_str(ctx, n->out, 0, n->out->rank);
-    row_loop(ctx, b, d, kg, "e", N);
-    const char *x = arena_printf(&ctx->arena, "ld_%s(a0[i_e])", ld(n->in[0]));
-    const char *y = n->nin > 1 ? arena_printf(&ctx->arena, "ld_%s(a1[i_e])", ld(n->in[1])) : "";
-    if (kg->copy) {
-        elementwise_body(ctx, b, n, "const float r_", x, y);
-        store(b, kg, "i_e", "r_");
-    } else {
-        elementwise_body(ctx, b, n, "out[i_e]", x, y);
-    }
-    d->close_parallel(b, 1);
-}
-
-/* A FUSED node (pass_fuse): the operands loaded into x0, x1, ..., then
- * `const float fK = ...;` per step (each the same f32 operation the
- * unfused kernel did), the last one stored.  With vec8, 8 elements per
- * thread as in emit_elementwise. */
-static void fused_name(char *out, size_t n, const IrNode *nd, int o)
-{
-    if (o < nd->nin) snprintf(out, n, "x%d", o);
-    else snprintf(out, n, "f%d", o - nd->nin);
-}
-
-static void fused_steps(UeajCtx *ctx, Buf *b, const IrNode *n)
-{
-    for (int k = 0; k < n->nprog; k++) {
-        const IrFusedStep *st = &n->prog[k];
-        char a[16], c[16];
-        fused_name(a, sizeof a, n, st->a);
-        fused_name(c, sizeof c, n, st->b);
-        const char *dst = arena_printf(&ctx->arena, "const float f%d", k);
-        IrNode one = *n;   /* elementwise_body reads the op and MULC's constant */
-        one.op = st->op;
-        one.fattr[0] = st->c;
-        elementwise_body(ctx, b, &one, dst, a, c);
-    }
-}
-
-static void emit_fused(UeajCtx *ctx, Buf *b, const Dialect *d, KernelGeom *kg, const IrNode *n)
-{
+    IrFusedStep one;
+    int np;
+    const IrFusedStep *prog = ir_program(n, &one, &np);
     bool vec = d->vec8;
     for (int k = 0; k < n->nin; k++) vec = vec && emit_vec8_type(n->in[k]->dtype);
     const char *v8 = vec ? emit_numel_div8(ctx, n->out) : NULL;
@@ -155,17 +106,23 @@ static void emit_fused(UeajCtx *ctx, Buf *b, const Dialect *d, KernelGeom *kg, c
         for (int k = 0; k < n->nin; k++) buf_line(b, "ldv8_%s(a%d + i_v * 8, x%d_);", ld(n->in[k]), k, k);
         buf_open(b, "for (int l_ = 0; l_ < 8; l_++) {");
         for (int k = 0; k < n->nin; k++) buf_line(b, "const float x%d = x%d_[l_];", k, k);
-        fused_steps(ctx, b, n);
-        buf_line(b, "o_[l_] = f%d;", n->nprog - 1);
+    } else {
+        row_loop(ctx, b, d, kg, "e", emit_numel_str(ctx, n->out, 0, n->out->rank));
+        for (int k = 0; k < n->nin; k++) buf_line(b, "const float x%d = ld_%s(a%d[i_e]);", k, ld(n->in[k]), k);
+    }
+    for (int k = 0; k < np; k++) {
+        char x[16], y[16];
+        snprintf(x, sizeof x, prog[k].a < n->nin ? "x%d" : "f%d", prog[k].a < n->nin ? prog[k].a : prog[k].a - n->nin);
+        snprintf(y, sizeof y, prog[k].b < n->nin ? "x%d" : "f%d", prog[k].b < n->nin ? prog[k].b : prog[k].b - n->nin);
+        step_line(b, &prog[k], k, x, y);
+    }
+    if (v8) {
+        buf_line(b, "o_[l_] = f%d;", np - 1);
         buf_close(b, "}");
         store8(b, kg);
-        d->close_parallel(b, 1);
-        return;
+    } else {
+        store(b, kg, "i_e", arena_printf(&ctx->arena, "f%d", np - 1));
     }
-    row_loop(ctx, b, d, kg, "e", emit_numel_str(ctx, n->out, 0, n->out->rank));
-    for (int k = 0; k < n->nin; k++) buf_line(b, "const float x%d = ld_%s(a%d[i_e]);", k, ld(n->in[k]), k);
-    fused_steps(ctx, b, n);
-    store(b, kg, "i_e", arena_printf(&ctx->arena, "f%d", n->nprog - 1));
     d->close_parallel(b, 1);
 }
 
@@ -460,7 +417,7 @@ void emit_builtin(UeajCtx *ctx, Buf *b, const Dialect *d, KernelGeom *kg, const 
     UEAJ_ASSERT(n->out->dtype == DT_F32 || n->op == OP_CACHE_WRITE);
     switch (n->op) {
     case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_MULC:
-    case OP_SILU: case OP_RELU: case OP_GELU: case OP_EXP: case OP_NEG:
+    case OP_SILU: case OP_RELU: case OP_GELU: case OP_EXP: case OP_NEG: case OP_FUSED:
         emit_elementwise(ctx, b, d, kg, n);
         break;
     case OP_RMSNORM: emit_rmsnorm(ctx, b, d, kg, n); break;
@@ -471,7 +428,6 @@ void emit_builtin(UeajCtx *ctx, Buf *b, const Dialect *d, KernelGeom *kg, const 
     case OP_SUM: case OP_MEAN: case OP_MAX: emit_reduce(ctx, b, d, kg, n); break;
     case OP_CACHE_WRITE: emit_cache_write(ctx, b, d, kg, n); break;
     case OP_LAST_ROWS: emit_last_rows(ctx, b, d, kg, n); break;
-    case OP_FUSED: emit_fused(ctx, b, d, kg, n); break;
     default: ueaj_unreachable();
     }
 }

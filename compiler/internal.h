@@ -387,6 +387,11 @@ int pass_order(UeajCtx *ctx, IrGraph *g);
 int pass_layout(UeajCtx *ctx, IrGraph *g);
 int pass_fuse(UeajCtx *ctx, IrGraph *g);
 bool ir_is_elementwise(OpKind op);                       /* ADD..NEG */
+/* A FUSED node's steps, or a plain elementwise node as one step (in *one). */
+const IrFusedStep *ir_program(const IrNode *n, IrFusedStep *one, int *nsteps);
+bool ir_same_shape(const IrTensor *a, const IrTensor *b); /* ranks and every size equal */
+/* A parameter only embedding lookups read (a few rows per step). */
+bool ir_lookup_only(const IrGraph *g, const IrTensor *t);
 /* A FUSED node's (or a plain elementwise node's) steps, operands named
  * by their tensors: "f0 = silu(g.0); f1 = f0 * u.0" (the last is the output). */
 void ir_fused_expr(Buf *b, const IrNode *n);

@@ -119,11 +119,38 @@ static void fused_operand(Buf *b, const IrNode *n, int o)
     else buf_printf(b, "f%d", o - n->nin);
 }
 
+const IrFusedStep *ir_program(const IrNode *n, IrFusedStep *one, int *nsteps)
+{
+    if (n->op == OP_FUSED) { *nsteps = n->nprog; return n->prog; }
+    *one = (IrFusedStep){n->op, 0, n->nin > 1 ? 1 : 0, n->fattr[0]};
+    *nsteps = 1;
+    return one;
+}
+
+bool ir_same_shape(const IrTensor *a, const IrTensor *b)
+{
+    if (a->rank != b->rank) return false;
+    for (int i = 0; i < a->rank; i++)
+        if (a->shape[i].dyn != b->shape[i].dyn || (a->shape[i].dyn < 0 && a->shape[i].c != b->shape[i].c))
+            return false;
+    return true;
+}
+
+bool ir_lookup_only(const IrGraph *g, const IrTensor *t)
+{
+    for (int q = 0; q < g->nodes.n; q++) {
+        const IrNode *nd = g->nodes.v[q];
+        for (int k = 0; k < nd->nin; k++)
+            if (nd->in[k] == t && !(nd->op == OP_EMBED && k == 0)) return false;
+    }
+    return true;
+}
+
 void ir_fused_expr(Buf *b, const IrNode *n)
 {
-    IrFusedStep one = {n->op, 0, n->nin > 1 ? 1 : 0, n->fattr[0]};
-    const IrFusedStep *prog = n->op == OP_FUSED ? n->prog : &one;
-    int np = n->op == OP_FUSED ? n->nprog : 1;
+    IrFusedStep one;
+    int np;
+    const IrFusedStep *prog = ir_program(n, &one, &np);
     for (int k = 0; k < np; k++) {
         const IrFusedStep *s = &prog[k];
         buf_printf(b, "%sf%d = ", k ? "; " : "", k);
@@ -225,13 +252,8 @@ int ir_verify(UeajCtx *ctx, const IrGraph *g, const char *after)
                 CHECK(s->a >= 0 && s->a < n->nin + k && s->b >= 0 && s->b < n->nin + k,
                       "fused step %d reads an operand that does not exist yet", k);
             }
-            for (int k = 0; k < n->nin; k++) {
-                const IrTensor *t = n->in[k];
-                bool same = t->rank == n->out->rank;
-                for (int a = 0; same && a < t->rank; a++)
-                    same = t->shape[a].dyn == n->out->shape[a].dyn && (t->shape[a].dyn >= 0 || t->shape[a].c == n->out->shape[a].c);
-                CHECK(same, "fused operand %d has another shape than the output", k);
-            }
+            for (int k = 0; k < n->nin; k++)
+                CHECK(ir_same_shape(n->in[k], n->out), "fused operand %d has another shape than the output", k);
         }
         if (n->op != OP_CONTRACT && n->op != OP_CAST && after)
             CHECK(n->out->shape_known, "output of %s has no shape", ir_op_name(n->op));

@@ -420,15 +420,6 @@ IrTensor *new_temp(MSema *S, Span sp, DType dt, int rank, const IrSize *shape)
     return t;
 }
 
-bool same_shape(const IrTensor *a, const IrTensor *b)
-{
-    if (a->rank != b->rank) return false;
-    for (int i = 0; i < a->rank; i++)
-        if (a->shape[i].dyn != b->shape[i].dyn || (a->shape[i].dyn < 0 && a->shape[i].c != b->shape[i].c))
-            return false;
-    return true;
-}
-
 const char *shape_str(MSema *S, const IrTensor *t)
 {
     Buf b;
@@ -474,7 +465,7 @@ Val model_tensor_binary(MSema *S, const Ast *x, Val a, Val b, bool swapped)
                    b.k == V_NUM ? " (a number only multiplies or divides a tensor)" : "", kind_str(b.k));
         return verr();
     }
-    if (!same_shape(a.t, b.t)) {
+    if (!ir_same_shape(a.t, b.t)) {
         diag_error(S->ctx, x->span, "elementwise operands have different shapes: %s and %s", shape_str(S, a.t),
                    shape_str(S, b.t));
         return verr();

@@ -262,14 +262,7 @@ static size_t streamed_param_bytes(const IrGraph *g, const int64_t *dyn)
     size_t total = 0;
     for (int i = 0; i < g->tensors.n; i++) {
         const IrTensor *t = g->tensors.v[i];
-        if (t->kind != TEN_PARAM) continue;
-        bool streamed = false;
-        for (int q = 0; q < g->nodes.n && !streamed; q++) {
-            const IrNode *nd = g->nodes.v[q];
-            for (int k = 0; k < nd->nin; k++)
-                if (nd->in[k] == t && !(nd->op == OP_EMBED && k == 0)) streamed = true;
-        }
-        if (!streamed) continue;
+        if (t->kind != TEN_PARAM || ir_lookup_only(g, t)) continue;
         size_t c = dtype_size(t->dtype);
         for (int a = 0; a < t->rank; a++) c *= (size_t)(t->shape[a].dyn >= 0 ? dyn[t->shape[a].dyn] : t->shape[a].c);
         total += c;

@@ -39,7 +39,6 @@ const char *kind_str(VKind k);
 Val  eval(MSema *S, const Ast *x);
 bool eval_int(MSema *S, const Ast *x, int64_t *out, IrSize *sz);
 IrTensor *new_temp(MSema *S, Span sp, DType dt, int rank, const IrSize *shape);
-bool same_shape(const IrTensor *a, const IrTensor *b);
 const char *shape_str(MSema *S, const IrTensor *t);
 Val  model_tensor_binary(MSema *S, const Ast *x, Val a, Val b, bool swapped);
 Val  eval_call(MSema *S, const Ast *x, unsigned helpers);

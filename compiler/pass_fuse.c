@@ -45,25 +45,12 @@ bool ir_is_elementwise(OpKind op)
 
 static bool fusable(const IrNode *n) { return (ir_is_elementwise(n->op) || n->op == OP_FUSED) && !n->accumulate; }
 
-static bool same_shape_as(const IrTensor *a, const IrTensor *b)
-{
-    if (a->rank != b->rank) return false;
-    for (int i = 0; i < a->rank; i++)
-        if (a->shape[i].dyn != b->shape[i].dyn || (a->shape[i].dyn < 0 && a->shape[i].c != b->shape[i].c)) return false;
-    return true;
-}
-
-/* A plain elementwise node as a one-step program. */
+/* A plain elementwise node as a one-step program of its own. */
 static void as_program(UeajCtx *ctx, IrNode *n)
 {
     if (n->op == OP_FUSED) return;
     IrFusedStep *s = ARENA_NEW(&ctx->arena, IrFusedStep);
-    s->op = n->op;
-    s->a = 0;
-    s->b = n->nin > 1 ? 1 : 0;
-    s->c = n->fattr[0];
-    n->prog = s;
-    n->nprog = 1;
+    n->prog = (IrFusedStep *)ir_program(n, s, &n->nprog);
 }
 
 /* Operand references while merging: an input tensor or a step. */
@@ -193,7 +180,7 @@ static int fuse_one(UeajCtx *ctx, IrGraph *g)
             IrTensor *T = E->in[k];
             int pi = -1;
             IrNode *P = T->kind == TEN_TEMP ? sole_writer(g, T, &pi) : NULL;
-            if (!P || pi >= j || !fusable(P) || !same_shape_as(P->out, E->out) || !same_shape_as(T, E->out) ||
+            if (!P || pi >= j || !fusable(P) || !ir_same_shape(P->out, E->out) || !ir_same_shape(T, E->out) ||
                 readers(g, T) != 1 || written_between(g, pi, j, P))
                 continue;
             as_program(ctx, P);

@@ -115,13 +115,7 @@ static int open_cpu(Engine *e, const EngineOptions *o, Checkpoint *ck, char *err
         if (t->kind != TEN_PARAM) continue;
         /* bytes read per token: a table used only for lookups (the embedding)
          * is read one row at a time, so it does not count */
-        bool lookup_only = true;
-        for (int q = 0; q < g->nodes.n && lookup_only; q++) {
-            IrNode *nd = g->nodes.v[q];
-            for (int k = 0; k < nd->nin; k++)
-                if (nd->in[k] == t && !(nd->op == OP_EMBED && k == 0)) lookup_only = false;
-        }
-        if (!lookup_only) e->weight_bytes += bytes;
+        if (!ir_lookup_only(g, t)) e->weight_bytes += bytes;
         if (ck) {
             if (!t->load_name)
                 return str_fail(err, errlen, "%s: parameter %s has no 'load' mapping", o->model_name, t->name);

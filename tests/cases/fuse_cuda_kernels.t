@@ -88,11 +88,12 @@ extern "C" __global__ void k3(UeajDims dims, const float *__restrict__ a0, float
     const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
     for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 2; i_ += stride_) {
         const int64_t i_v = i_;
-        float x_[8], o_[8];
-        ldv8_f32(a0 + i_v * 8, x_);
+        float x0_[8], o_[8];
+        ldv8_f32(a0 + i_v * 8, x0_);
         for (int l_ = 0; l_ < 8; l_++) {
-            const float v = x_[l_];
-            o_[l_] = v > 0.0f ? v : 0.0f;
+            const float x0 = x0_[l_];
+            const float f0 = x0 > 0.0f ? x0 : 0.0f;
+            o_[l_] = f0;
         }
         stv8_f32(out + i_v * 8, o_);
     }
@@ -108,10 +109,12 @@ extern "C" __global__ void k4(UeajDims dims, const float *__restrict__ a0, float
     const int64_t stride_ = (int64_t)blockDim.x * gridDim.x;
     for (int64_t i_ = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i_ < D0 * 2; i_ += stride_) {
         const int64_t i_v = i_;
-        float x_[8], o_[8];
-        ldv8_f32(a0 + i_v * 8, x_);
+        float x0_[8], o_[8];
+        ldv8_f32(a0 + i_v * 8, x0_);
         for (int l_ = 0; l_ < 8; l_++) {
-            o_[l_] = x_[l_] * 2.0f;
+            const float x0 = x0_[l_];
+            const float f0 = x0 * 2.0f;
+            o_[l_] = f0;
         }
         stv8_f32(out + i_v * 8, o_);
     }
