@@ -5,8 +5,13 @@
  * dialect-neutral way: the outermost loop over independent rows is opened
  * with the dialect's open_parallel (a plain loop in C, the grid in CUDA),
  * everything inside is shared code.  Operands are a0, a1, ...; the output
- * is out.  Activations are f32; loads go through ld_<dtype>.
+ * is out (and outc, the rounded copy a cuBLASLt matmul reads, when
+ * KernelGeom.copy is set: every store goes through store()).  Activations
+ * are f32; loads go through ld_<dtype>.
  *
+ *   elementwise:    plain ops and FUSED chains alike, a program of f32
+ *                   steps per element (ir_program); 8 elements per thread
+ *                   with the dialect's vec8
  *   rms_norm (HF):  ss = sum(x^2) (in double); r = 1 / sqrtf(ss / d + eps)
  *                   out = ld(w) * (x * r)
  *   rope:           out[j]      = x[j] * cos - x[j + k/2] * sin
