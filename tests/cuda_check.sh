@@ -1,8 +1,11 @@
 #!/bin/sh
 # cuda_check.sh - every CUDA kernel the test suite's models and expressions
 # generate goes through NVRTC, for sm_80 and sm_90; CUBIN and PTX files
-# written with -o are checked (cuobjdump --list-elf / -sass when the toolkit
-# has it, else the ELF symbol table with readelf).
+# written with -o are checked, for four Llama configs (the 1B shape among
+# them): NVIDIA's cuobjdump must list the ELF, disassemble every kernel the
+# plan launches and report the registers and shared memory `ueajc inspect
+# --kernels` reads (tests/cuda_tools.sh finds or fetches cuobjdump; without
+# it, the ELF symbol table is read with readelf and a note says so).
 #
 #   sh tests/cuda_check.sh PATH_TO_UEAJC        (from the project root)
 #
@@ -78,8 +81,15 @@ t1=$(date +%s)
 echo "NVRTC: every kernel compiled for sm_80 and sm_90 in $((t1 - t0)) s"
 
 # files: -o OUT.cubin / OUT.ptx / OUT.cu, and what the toolkit's tools read in them
-for m in tiny oneb; do
-    if [ $m = tiny ]; then args=$TINY; else args=$ONEB; fi
+CUOBJDUMP=$(sh tests/cuda_tools.sh) || CUOBJDUMP=
+HF=tests/fixtures/hf
+for m in tiny oneb gqa10 mqa6; do
+    case $m in
+        tiny) args=$TINY ;;
+        oneb) args=$ONEB ;;
+        gqa10) args="models/llama.ue --config $HF/gqa_untied_headdim10_llama3/config.json" ;;
+        mqa6) args="models/llama.ue --config $HF/mqa_tied_headdim6_none/config.json --bf16-params" ;;
+    esac
     # shellcheck disable=SC2086
     if ! "$UEAJC" --color=never $args -o "$T/$m.cubin" --arch sm_90 2> "$T/err"; then bad "$m -o .cubin"; cat "$T/err"; continue; fi
     # shellcheck disable=SC2086
@@ -116,19 +126,30 @@ for m in tiny oneb; do
     # the kernel names the plan launches must all be in the cubin
     # shellcheck disable=SC2086
     "$UEAJC" --color=never $args --emit=plan | awk '$1 == "launch" { print $2 }' | sort -u > "$T/want"
-    CUOBJDUMP=
-    for c in /usr/local/cuda/bin/cuobjdump "$(command -v cuobjdump 2>/dev/null)"; do
-        [ -n "$c" ] && [ -x "$c" ] && { CUOBJDUMP=$c; break; }
-    done
     if [ -n "$CUOBJDUMP" ]; then
-        if "$CUOBJDUMP" --list-elf "$T/$m.cubin" > "$T/elf" 2>&1 && "$CUOBJDUMP" -sass "$T/$m.cubin" > "$T/sass" 2>&1; then
+        if "$CUOBJDUMP" --list-elf "$T/$m.cubin" > "$T/elf" 2>&1 && "$CUOBJDUMP" -sass "$T/$m.cubin" > "$T/sass" 2>&1 &&
+           "$CUOBJDUMP" -res-usage "$T/$m.cubin" > "$T/res" 2>&1; then
             sed -n 's/.*Function : \([A-Za-z0-9_]*\).*/\1/p' "$T/sass" | sort -u > "$T/have"
-            if [ -s "$T/want" ] && [ -z "$(comm -23 "$T/want" "$T/have")" ]; then ok; else bad "$m.cubin: cuobjdump -sass lacks kernels: $(comm -23 "$T/want" "$T/have" | head -5 | tr '\n' ' ')"; fi
+            if grep -q '^ELF file *1: .*\.sm_90\.cubin$' "$T/elf" && grep -q 'code for sm_90' "$T/sass" &&
+               [ -s "$T/want" ] && [ -z "$(comm -23 "$T/want" "$T/have")" ]; then
+                ok
+            else
+                bad "$m.cubin: cuobjdump finds no sm_90 ELF or lacks kernels: $(comm -23 "$T/want" "$T/have" | head -5 | tr '\n' ' ')"
+                head -3 "$T/elf"
+            fi
+            # registers and shared memory per kernel: cuobjdump's reading against ueajc inspect's
+            awk '/^ Function / { f = $2; sub(":", "", f) } /^  REG:/ { split($1, r, ":"); split($3, s, ":"); print f, r[2], s[2] }' "$T/res" |
+                sort > "$T/cres"
+            if [ -s "$T/cres" ] && cmp -s "$T/cres" "$T/ik"; then
+                ok
+            else
+                bad "$m.cubin: cuobjdump -res-usage and ueajc inspect --kernels differ: $(diff "$T/cres" "$T/ik" | head -6 | tr '\n' ' ')"
+            fi
         else
-            bad "$m.cubin: cuobjdump cannot read it"; cat "$T/elf"
+            bad "$m.cubin: cuobjdump cannot read it"; cat "$T/elf" "$T/res" | head -10
         fi
     else
-        echo "note: cuobjdump is not in this CUDA toolkit (/usr/local/cuda/bin): $m.cubin checked with readelf instead"
+        echo "note: no cuobjdump (not in the toolkit, not fetched): $m.cubin checked with readelf instead"
         if ! command -v readelf > /dev/null 2>&1; then
             echo "SKIP: neither cuobjdump nor readelf: $m.cubin not inspected"
             continue
