@@ -78,6 +78,7 @@ const char *span_text(UeajCtx *ctx, Span s)
     return arena_strndup(&ctx->arena, ls + b, e - b);
 }
 
+static Diag *diag_add(UeajCtx *ctx, Severity sev, Span span, const char *fmt, va_list ap) UEAJ_PRINTF(4, 0);
 static Diag *diag_add(UeajCtx *ctx, Severity sev, Span span, const char *fmt, va_list ap)
 {
     Diag *d = ARENA_NEW(&ctx->arena, Diag);

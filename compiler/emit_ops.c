@@ -64,7 +64,7 @@ static void par_loop(Buf *b, const Dialect *d, KernelGeom *kg, const char *lette
  * and y names (an operand xN or an earlier step fN). */
 static void step_line(Buf *b, const IrFusedStep *st, int k, const char *x, const char *y)
 {
-    char dst[24];
+    char dst[32];
     snprintf(dst, sizeof dst, "const float f%d", k);
     switch (st->op) {
     case OP_ADD: buf_line(b, "%s = %s + %s;", dst, x, y); break;

@@ -15,7 +15,10 @@
 #include "dtype.h"
 #include "ueajc.h"
 
-#define UEAJ_PRINTF(f, a) __attribute__((format(printf, f, a)))
+/* printf-like: the format is checked against its arguments and never NULL
+ * (nonnull also keeps GCC's sanitizer builds from a false "null format
+ * string" warning on the vsnprintf(NULL, 0, ...) that measures it). */
+#define UEAJ_PRINTF(f, a) __attribute__((format(printf, f, a), nonnull(f)))
 
 /* ---- internal errors (compiler bugs, never user input) ---------------- */
 _Noreturn void ueaj_internal_error(const char *file, int line, const char *what);
@@ -49,7 +52,7 @@ char *buf_take(Buf *b);                         /* ownership of p moves to calle
 void buf_puts(Buf *b, const char *s);
 void buf_putc(Buf *b, char c);
 void buf_printf(Buf *b, const char *fmt, ...) UEAJ_PRINTF(2, 3);
-void buf_vprintf(Buf *b, const char *fmt, va_list ap);
+void buf_vprintf(Buf *b, const char *fmt, va_list ap) UEAJ_PRINTF(2, 0);
 void buf_line(Buf *b, const char *fmt, ...) UEAJ_PRINTF(2, 3); /* indent, text, '\n' */
 void buf_open(Buf *b, const char *fmt, ...) UEAJ_PRINTF(2, 3); /* line, then indent++ */
 void buf_close(Buf *b, const char *fmt, ...) UEAJ_PRINTF(2, 3); /* indent--, then line */

@@ -358,7 +358,7 @@ START_TEST(case03_seven_operands)
     IrGraph *g = build(ctx, c, s, "h=2,i=2,k=2,v=3");
     ck_assert_ptr_nonnull(g);
     for (int i = 1; i < 7; i += 2) {
-        char name[8];
+        char name[16];
         snprintf(name, sizeof name, "w_%d", i);
         const IrTensor *w = find_tensor(g, name);
         ck_assert_msg(w != NULL, "no parameter %s", name);
