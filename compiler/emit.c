@@ -429,13 +429,47 @@ const char *emit_skip_prelude(const char *src)
 
 /* While the kernels are written: the plan's steps, and the tensors the plan
  * adds to the IR's (bf16/f16 copies of activations for cuBLASLt). */
+#define CUDA_MAX_USES 64 /* operands of one kernel, and its output */
+
 typedef struct PlanState {
     Buf steps;
     Buf extra;
     int next_id;
     int *copy_bf16, *copy_f16; /* per IR tensor: its rounded copy's index, or 0 */
     DType *want;               /* per IR tensor: the dtype of the copy a later matmul reads (DT_NONE: none) */
+    PtrVec copies;             /* IrTensor *: the rounded copies, ids from g->tensors.n on */
+    PtrVec uses;               /* MemStep *: what each plan step reads and writes, for memplan.c */
 } PlanState;
+
+/* Records a plan step's reads and writes (tensor ids), for the share records. */
+static void step_uses(UeajCtx *ctx, PlanState *ps, const int *r, int nr, const int *w, int nw)
+{
+    MemStep *m = ARENA_NEW(&ctx->arena, MemStep);
+    int *rv = ARENA_ARRAY(&ctx->arena, int, nr + 1), *wv = ARENA_ARRAY(&ctx->arena, int, nw + 1);
+    memcpy(rv, r, sizeof(int) * (size_t)nr);
+    memcpy(wv, w, sizeof(int) * (size_t)nw);
+    *m = (MemStep){.reads = rv, .nreads = nr, .writes = wv, .nwrites = nw};
+    vec_push(&ctx->arena, &ps->uses, m);
+}
+
+/* The plan's `share IDX ROOT` records: temps whose steps do not overlap
+ * use one allocation (memplan.c), over every plan tensor, copies included. */
+static void plan_shares(UeajCtx *ctx, Buf *plan, const IrGraph *g, PlanState *ps)
+{
+    int nt = ps->next_id;
+    const IrTensor **all = ARENA_ARRAY(&ctx->arena, const IrTensor *, nt + 1);
+    for (int i = 0; i < g->tensors.n; i++) all[i] = g->tensors.v[i];
+    for (int i = 0; i < ps->copies.n; i++) {
+        const IrTensor *t = ps->copies.v[i];
+        all[t->id] = t;
+    }
+    MemStep *steps = ARENA_ARRAY(&ctx->arena, MemStep, ps->uses.n + 1);
+    for (int s = 0; s < ps->uses.n; s++) steps[s] = *(const MemStep *)ps->uses.v[s];
+    int *root = ARENA_ARRAY(&ctx->arena, int, nt + 1);
+    mem_share(ctx, all, nt, steps, ps->uses.n, root);
+    for (int i = 0; i < nt; i++)
+        if (root[i] != i) buf_printf(plan, "share %d %d\n", i, root[i]);
+}
 
 static const char *const kind_names[] = {"input", "param", "output", "temp", "state"};
 
@@ -627,6 +661,7 @@ static IrTensor *new_copy(UeajCtx *ctx, PlanState *ps, const IrTensor *X, DType 
     t->name = arena_printf(&ctx->arena, "%s.%s", X->name, dtype_name(dt));
     t->load_name = NULL;
     plan_tensor(&ps->extra, NULL, t, t->id);
+    vec_push(&ctx->arena, &ps->copies, t);
     (dt == DT_BF16 ? ps->copy_bf16 : ps->copy_f16)[X->id] = t->id;
     return t;
 }
@@ -682,6 +717,10 @@ static void emit_kernel(UeajCtx *ctx, Buf *b, const Dialect *d, const IrGraph *g
         buf_printf(&ps->steps, " %d", n->out->id);
         if (copy) buf_printf(&ps->steps, " %d", copy->id);
         buf_putc(&ps->steps, '\n');
+        int r[CUDA_MAX_USES], w[2] = {n->out->id, copy ? copy->id : 0}, nr = 0;
+        for (int k = 0; k < n->nin && nr < CUDA_MAX_USES - 1; k++) r[nr++] = n->in[k]->id;
+        if (n->accumulate || n->op == OP_CACHE_WRITE) r[nr++] = n->out->id; /* it reads what it adds to */
+        step_uses(ctx, ps, r, nr, w, copy ? 2 : 1);
     }
 }
 
@@ -757,6 +796,8 @@ static void emit_gemm(UeajCtx *ctx, Buf *b, const Dialect *d, const IrGraph *g, 
                C ? "1.0" : "0.0");
     if (C) buf_printf(&ps->steps, " c=%d", C->id);
     buf_putc(&ps->steps, '\n');
+    int r[3] = {W->id, xid, C ? C->id : 0}, w[1] = {D->id};
+    step_uses(ctx, ps, r, C ? 3 : 2, w, 1);
 }
 
 /* A matmul at position i whose product only `X + product` (or
@@ -840,6 +881,8 @@ char *emit_source_plan(UeajCtx *ctx, const IrGraph *g, const Dialect *d, char **
     ps.copy_bf16 = ARENA_ARRAY(&ctx->arena, int, g->tensors.n + 1);
     ps.copy_f16 = ARENA_ARRAY(&ctx->arena, int, g->tensors.n + 1);
     ps.want = NULL;
+    memset(&ps.copies, 0, sizeof ps.copies);
+    memset(&ps.uses, 0, sizeof ps.uses);
     if (d->library_gemm) { /* which outputs a matmul will read rounded (the first such matmul decides the dtype) */
         ps.want = ARENA_ARRAY(&ctx->arena, DType, g->tensors.n + 1);
         for (int i = 0; i <= g->tensors.n; i++) ps.want[i] = DT_NONE;
@@ -896,6 +939,7 @@ char *emit_source_plan(UeajCtx *ctx, const IrGraph *g, const Dialect *d, char **
         plan_config(&plan, g);
         for (int i = 0; i < g->tensors.n; i++) plan_tensor(&plan, g, g->tensors.v[i], i);
         buf_puts(&plan, ps.extra.p ? ps.extra.p : "");
+        plan_shares(ctx, &plan, g, &ps);
         buf_puts(&plan, ps.steps.p ? ps.steps.p : "");
         buf_puts(&plan, "end\n");
         emit_plan_string(&b, plan.p);

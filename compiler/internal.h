@@ -410,6 +410,22 @@ typedef struct PassInfo { const char *name; int (*run)(UeajCtx *, IrGraph *); } 
 extern const PassInfo ueaj_passes[];   /* NULL-terminated, in pipeline order */
 int run_passes(UeajCtx *ctx, IrGraph *g, const char *stop_after, Buf *dump_after);
 
+/* ---- memplan.c: temporaries that share memory ------------------------- */
+/* One step of a program: the tensors (ids) it reads and writes. */
+typedef struct MemStep { const int *reads; int nreads; const int *writes; int nwrites; } MemStep;
+/* root[i] (nt entries): the tensor whose memory tensor i uses, i if its
+ * own.  Temps whose lifetimes do not overlap share; see memplan.c. */
+void mem_share(UeajCtx *ctx, const IrTensor *const *tensors, int nt, const MemStep *steps, int nsteps, int *root);
+/* The same for the C backend, whose steps are g's nodes. */
+void ir_share_buffers(UeajCtx *ctx, const IrGraph *g, int *root);
+/* Zeroed host buffers for every root at run-time dims dyn, the other
+ * tensors pointing into their root's (bufs, root: one per tensor).
+ * 0, or -1 out of memory; ir_free_buffers frees them either way.
+ * temps, temps_own (may be NULL): temp bytes as shared and unshared. */
+int  ir_alloc_buffers(UeajCtx *ctx, const IrGraph *g, const int64_t *dyn, void **bufs, int *root, size_t *temps,
+                      size_t *temps_own);
+void ir_free_buffers(const IrGraph *g, void **bufs, const int *root);
+
 /* ---- emit.c + dialect_*.c: one emitter, two dialects -------------------- */
 typedef struct Dialect Dialect;  /* dialect.h */
 extern const Dialect dialect_c;

@@ -59,6 +59,8 @@ static void usage(FILE *f)
           "                      (passes: shapes variance precision order layout fuse)\n"
           "  --no-fuse           keep every elementwise op and cast its own kernel (pass fuse merges\n"
           "                      chains; in CUDA the producer of a matmul input stores its bf16 copy)\n"
+          "  --no-share          give every temporary its own buffer (by default temps whose lifetimes\n"
+          "                      do not overlap share one; the CUDA plan's share records)\n"
           "  --emit=c            the generated C; --emit=c-kernels without the fixed prelude\n"
           "  --emit=cuda         the generated CUDA; --emit=cuda-kernels without the fixed prelude\n"
           "  --emit=plan         the CUDA launch plan (tensors, kernel launches, cuBLASLt matmuls)\n"
@@ -177,6 +179,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--bf16-grads")) o.helpers |= UEAJ_H_BF16_GRADS;
         else if (!strcmp(a, "--fp32-grads")) o.helpers |= UEAJ_H_FP32_GRADS;
         else if (!strcmp(a, "--no-fuse")) o.copt.no_fuse = 1;
+        else if (!strcmp(a, "--no-share")) o.copt.no_share = 1;
         else if (!strcmp(a, "-o")) {
             if (i + 1 >= argc) { fprintf(stderr, "ueajc: error: -o needs a file name\n"); goto done; }
             o.out_path = argv[++i];

@@ -338,6 +338,7 @@ static int model_run(UeajCtx *ctx, IrGraph *g, const char *csrc, const char *cu_
     bool dyn_set[16] = {false};
     HostTensor *inputs = calloc((size_t)o->ninputs + 1, sizeof *inputs);
     void **bufs = calloc((size_t)g->tensors.n, sizeof *bufs);
+    int *root = calloc((size_t)g->tensors.n + 1, sizeof *root); /* temps share buffers (memplan.c) */
     Checkpoint *ck = NULL;
     CkptError cerr;
     JitModule jm = {0};
@@ -347,7 +348,7 @@ static int model_run(UeajCtx *ctx, IrGraph *g, const char *csrc, const char *cu_
     size_t total_param = 0;
     TioError terr;
     char err[8192];
-    if (!inputs || !bufs) goto done;
+    if (!inputs || !bufs || !root) goto done;
     /* inputs first: they fix the run-time dims */
     for (int k = 0; k < o->ninputs; k++) {
         IrTensor *t = NULL;
@@ -372,15 +373,14 @@ static int model_run(UeajCtx *ctx, IrGraph *g, const char *csrc, const char *cu_
         if (ckpt_open(o->weights, &ck, &cerr) != 0) { fprintf(stderr, "%s\n", cerr.msg); goto done; }
         if (model_check_weights(g, ck) != 0) goto done;
     }
+    if (ir_alloc_buffers(ctx, g, dyn, bufs, root, NULL, NULL) != 0) {
+        fprintf(stderr, "ueajc: error: out of memory for the model's buffers\n");
+        goto done;
+    }
     for (int i = 0; i < g->tensors.n; i++) {
         IrTensor *t = g->tensors.v[i];
-        int64_t cnt = 1, shp[IR_MAX_RANK];
-        for (int a = 0; a < t->rank; a++) {
-            shp[a] = t->shape[a].dyn >= 0 ? dyn[t->shape[a].dyn] : t->shape[a].c;
-            cnt *= shp[a];
-        }
-        bufs[i] = calloc((size_t)(cnt ? cnt : 1), dtype_size(t->dtype));
-        if (!bufs[i]) { fprintf(stderr, "ueajc: error: out of memory for %s\n", t->name); goto done; }
+        int64_t cnt = 1;
+        for (int a = 0; a < t->rank; a++) cnt *= t->shape[a].dyn >= 0 ? dyn[t->shape[a].dyn] : t->shape[a].c;
         if (t->kind == TEN_OUTPUT && !out) out = t;
         if (t->kind == TEN_PARAM && ck) {
             if (!t->load_name) { fprintf(stderr, "ueajc: error: parameter %s has no 'load' mapping\n", t->name); goto done; }
@@ -527,8 +527,9 @@ static int model_run(UeajCtx *ctx, IrGraph *g, const char *csrc, const char *cu_
     if (o->dump && tio_write_npy(o->dump, &ht, &terr) != 0) { fprintf(stderr, "%s\n", terr.msg); goto done; }
     status = 0;
 done:
-    for (int i = 0; bufs && i < g->tensors.n; i++) free(bufs[i]);
+    ir_free_buffers(g, bufs, root);
     free(bufs);
+    free(root);
     for (int k = 0; inputs && k < o->ninputs; k++) tio_tensor_free(&inputs[k]);
     free(inputs);
     ckpt_close(ck);

@@ -34,6 +34,7 @@ typedef struct UeajOptions {
     const char *cc;             /* NULL: $CC or "cc" */
     int         no_pack;        /* keep every weight row-major (targets that hand weights to a library) */
     int         no_fuse;        /* pass fuse leaves elementwise chains alone (--no-fuse) */
+    int         no_share;       /* every temp keeps a buffer of its own (--no-share; memplan.c) */
 } UeajOptions;
 
 UeajCtx *ueaj_ctx_new(const UeajOptions *opt); /* opt may be NULL */

@@ -506,13 +506,21 @@ static int ensure_storage(CudaExec *x, const int64_t *dyn, int *fresh, char *err
     if (x->have_dims && !memcmp(x->dyn, dyn, sizeof(int64_t) * (size_t)p->ndims)) return 0;
     free_storage(x);
     size_t total = 0, params = 0;
+    for (int i = 0; i < p->ntensors; i++)
+        if (tensor_bytes(x, i, dyn, &x->bytes[i], err, errlen) != 0) return -1;
+    /* a temp that shares (a `share` record) lives at its root's offset; the root's span is the largest of them */
     for (int i = 0; i < p->ntensors; i++) {
         const CudaPlanTensor *t = &p->tensors[i];
-        if (tensor_bytes(x, i, dyn, &x->bytes[i], err, errlen) != 0) return -1;
+        if (t->root != i) continue;
+        size_t span = x->bytes[i];
+        if (t->lends)
+            for (int j = 0; j < p->ntensors; j++)
+                if (p->tensors[j].root == i && x->bytes[j] > span) span = x->bytes[j];
         x->offset[i] = total;
-        total += (x->bytes[i] + 255) & ~(size_t)255;
+        total += (span + 255) & ~(size_t)255;
         if (t->kind == 1) params += x->bytes[i];
     }
+    for (int i = 0; i < p->ntensors; i++) x->offset[i] = x->offset[p->tensors[i].root];
     x->arena_bytes = total;
     x->param_bytes = params;
     if (x->gpu) {

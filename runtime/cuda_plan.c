@@ -275,6 +275,7 @@ static int rec_tensor(Parser *ps, const Field *f, int nf)
     CudaPlanTensor *t = &p->tensors[p->ntensors];
     memset(t, 0, sizeof *t);
     t->kind = kind;
+    t->root = p->ntensors;
     t->rank = (int)rank;
     memcpy(t->dtype, tensor_dtypes[dt], strlen(tensor_dtypes[dt]) + 1);
     for (int i = 0; i < rank; i++)
@@ -350,6 +351,33 @@ static int rec_lookup(Parser *ps, const Field *f, int nf)
     if (t->kind != 1) return fail(ps, "lookup: tensor %lld is a %s, not a param", (long long)idx, kinds[t->kind]);
     if (t->lookup) return fail(ps, "lookup: tensor %lld is already marked", (long long)idx);
     t->lookup = 1;
+    return 0;
+}
+
+/* share IDX ROOT: temp IDX uses temp ROOT's memory (their steps do not
+ * overlap).  ROOT keeps its own memory; a tensor shares at most once. */
+static int rec_share(Parser *ps, const Field *f, int nf)
+{
+    CudaPlan *p = ps->p;
+    int64_t idx, root;
+    if (nf != 3) return fail(ps, "share: expected two fields (IDX ROOT)");
+    if (p->nsteps) return fail(ps, "share lines must come before the steps");
+    if (field_num(ps, &f[1], 0, INT_MAX, "share index", &idx) || field_num(ps, &f[2], 0, INT_MAX, "share root", &root))
+        return -1;
+    if (idx >= p->ntensors || root >= p->ntensors)
+        return fail(ps, "share: tensor %lld is not in the table (%d tensors so far)",
+                    (long long)(idx >= p->ntensors ? idx : root), p->ntensors);
+    CudaPlanTensor *t = &p->tensors[idx], *r = &p->tensors[root];
+    if (t->kind != 3 || r->kind != 3)
+        return fail(ps, "share: tensor %lld is a %s; only temps share memory", (long long)(t->kind != 3 ? idx : root),
+                    kinds[t->kind != 3 ? t->kind : r->kind]);
+    if (idx == root) return fail(ps, "share: tensor %lld cannot share with itself", (long long)idx);
+    if (t->root != idx) return fail(ps, "share: tensor %lld already shares tensor %d's memory", (long long)idx, t->root);
+    if (r->root != root)
+        return fail(ps, "share: tensor %lld shares tensor %d's memory, so it cannot lend its own", (long long)root, r->root);
+    if (t->lends) return fail(ps, "share: tensor %lld lends its memory already, so it cannot share another's", (long long)idx);
+    t->root = (int)root;
+    r->lends = 1;
     return 0;
 }
 
@@ -652,6 +680,7 @@ CudaPlan *cuda_plan_parse(const char *text, size_t len, const char *where, char 
         else if (is(&f[0], "tensor")) rc = rec_tensor(&ps, f, nf);
         else if (is(&f[0], "load")) rc = rec_load(&ps, f, nf);
         else if (is(&f[0], "lookup")) rc = rec_lookup(&ps, f, nf);
+        else if (is(&f[0], "share")) rc = rec_share(&ps, f, nf);
         else if (is(&f[0], "config")) rc = rec_config(&ps, f, nf);
         else if (is(&f[0], "launch")) rc = rec_launch(&ps, f, nf);
         else if (is(&f[0], "gemm")) rc = rec_gemm(&ps, f, nf);

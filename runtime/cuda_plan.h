@@ -38,6 +38,13 @@
  *       (params only, after their tensor line) tensor IDX is read only by
  *       row lookups (an embedding table): a step reads a few of its rows,
  *       so bandwidth figures leave it out
+ *   share IDX ROOT
+ *       (temps only, after every tensor line, before the steps) temp IDX
+ *       uses the memory of temp ROOT: no step that touches one runs while
+ *       the other is live (compiler/memplan.c).  ROOT's allocation is as
+ *       large as the largest of the temps that share it; ROOT itself
+ *       shares with no other, and a temp shares at most once.  Without
+ *       share records every tensor has memory of its own.
  *   launch KERNEL GX GY GZ BX BY BZ SMEM ARGS A0 A1 ...
  *       a __global__ kernel named KERNEL (extern "C"); G*, B* and SMEM are
  *       EXPRs; its parameters are (UeajDims dims, then one pointer per
@@ -91,6 +98,8 @@ typedef struct CudaPlanTensor {
     int64_t load_shape[CUDA_PLAN_MAX_RANK];
     int     load_perm[CUDA_PLAN_MAX_RANK];
     int     lookup;                     /* a `lookup` record marks it */
+    int     root;                       /* a `share` record: the temp whose memory it uses; else its own index */
+    int     lends;                      /* another temp shares its memory */
 } CudaPlanTensor;
 
 /* A `config` record. */

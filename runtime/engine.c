@@ -45,7 +45,8 @@ struct Engine {
     UeajCtx    *ctx;
     IrGraph    *g;                   /* the compiled model (NULL when it came from a cubin) */
     JitModule   jm;
-    void      **bufs;                /* cpu: one buffer per IR tensor */
+    void      **bufs;                /* cpu: one pointer per IR tensor; temps share (root) */
+    int        *root;                /* cpu: bufs[i] is bufs[root[i]]'s memory; only roots are freed */
     int64_t     dyn[16];
     int         dim_n, dim_c, dim_m; /* indices of the run-time dims n, C, m (-1: absent) */
     int64_t     rows;                /* rows of logits of the last call */
@@ -101,7 +102,14 @@ static int open_cpu(Engine *e, const EngineOptions *o, Checkpoint *ck, char *err
     free(csrc);
     if (rc != 0) return -1;
     e->bufs = calloc((size_t)g->tensors.n, sizeof *e->bufs);
-    if (!e->bufs) goto oom;
+    e->root = calloc((size_t)g->tensors.n + 1, sizeof *e->root);
+    if (!e->bufs || !e->root) goto oom;
+    /* zeroed (the KV cache starts at zero); temps whose lifetimes do not overlap share one buffer */
+    size_t temps = 0, temps_own = 0;
+    if (ir_alloc_buffers(e->ctx, g, e->dyn, e->bufs, e->root, &temps, &temps_own) != 0) goto oom;
+    if (o->verbose)
+        fprintf(stderr, "ueajc: temporaries: %.1f MiB at batch %lld (%.1f MiB if each had its own buffer)\n",
+                temps / 1048576.0, (long long)e->max_batch, temps_own / 1048576.0);
     for (int i = 0; i < g->tensors.n; i++) {
         IrTensor *t = g->tensors.v[i];
         int64_t cnt = 1, shp[IR_MAX_RANK];
@@ -110,8 +118,6 @@ static int open_cpu(Engine *e, const EngineOptions *o, Checkpoint *ck, char *err
             cnt *= shp[a];
         }
         size_t bytes = (size_t)(cnt ? cnt : 1) * dtype_size(t->dtype);
-        e->bufs[i] = calloc(1, bytes); /* state (the KV cache) starts at zero */
-        if (!e->bufs[i]) goto oom;
         if (t->kind != TEN_PARAM) continue;
         /* bytes read per token: a table used only for lookups (the embedding)
          * is read one row at a time, so it does not count */
@@ -444,9 +450,9 @@ fail:
 void engine_free(Engine *e)
 {
     if (!e) return;
-    if (e->bufs && e->g)
-        for (int i = 0; i < e->g->tensors.n; i++) free(e->bufs[i]);
+    if (e->g) ir_free_buffers(e->g, e->bufs, e->root);
     free(e->bufs);
+    free(e->root);
     if (e->x) { free(e->tok); free(e->pos); free(e->logits); }
     jit_c_close(&e->jm);
     cuda_exec_close(e->x);

@@ -181,24 +181,38 @@ case_ rmsnorm-gram-f32 f32 "$T/rows.ue" $XIN
 case_ builtins-fp8 math $BUILTINS
 case_ fused-chains math tests/cases/fuse.ue --input "a=$T/x16.npy" --input "b=$T/x16.npy" --input "c=$T/x16.npy"
 # pass_fuse changes no bit: the output with and without --no-fuse, on the C backend and through the plan
-same_fused() { # NAME DEVICE ARGS...
-    name=$1 dev=$2
-    shift 2
+# same_bytes WHAT FLAG NAME DEVICE ARGS...: --dump gives the same bytes with and without FLAG
+same_bytes() {
+    what=$1 flag=$2 name=$3 dev=$4
+    shift 4
     if "$UEAJC" "$@" --device "$dev" --dump "$T/f.$name.npy" > /dev/null 2>&1 &&
-       "$UEAJC" "$@" --device "$dev" --no-fuse --dump "$T/u.$name.npy" > /dev/null 2>&1 &&
+       "$UEAJC" "$@" --device "$dev" "$flag" --dump "$T/u.$name.npy" > /dev/null 2>&1 &&
        cmp -s "$T/f.$name.npy" "$T/u.$name.npy"; then
-        ok "fusion is bit-exact: $name on $dev (--dump with and without --no-fuse: the same bytes)"
+        ok "$what is bit-exact: $name on $dev (--dump with and without $flag: the same bytes)"
     else
-        bad "fusion changed the output of $name on $dev (or a run failed)"
+        bad "$what changed the output of $name on $dev (or a run failed)"
     fi
 }
 for dev in cpu "$DEV"; do
     # shellcheck disable=SC2086
-    same_fused tiny-llama "$dev" $TINY32 --run "1 2 3 4 5"
+    same_bytes fusion --no-fuse tiny-llama "$dev" $TINY32 --run "1 2 3 4 5"
     # bf16 weights: on DEVICE the producers of matmul inputs also store their bf16 copies (no cast kernels)
-    same_fused tiny-llama-bf16 "$dev" $TINY --run "1 2 3 4 5"
-    same_fused fuse.ue "$dev" tests/cases/fuse.ue --input "a=$T/x16.npy" --input "b=$T/x16.npy" --input "c=$T/x16.npy"
+    # shellcheck disable=SC2086
+    same_bytes fusion --no-fuse tiny-llama-bf16 "$dev" $TINY --run "1 2 3 4 5"
+    same_bytes fusion --no-fuse fuse.ue "$dev" tests/cases/fuse.ue --input "a=$T/x16.npy" --input "b=$T/x16.npy" --input "c=$T/x16.npy"
+    # temps that share memory (compiler/memplan.c) against every temp its own buffer
+    # shellcheck disable=SC2086
+    same_bytes "buffer sharing" --no-share tiny-llama "$dev" $TINY32 --run "1 2 3 4 5"
+    # shellcheck disable=SC2086
+    same_bytes "buffer sharing" --no-share tiny-llama-bf16 "$dev" $TINY --run "1 2 3 4 5"
 done
+# ... and sharing is real: most of the tiny Llama's temps share (the plan's share records)
+# shellcheck disable=SC2086
+nshare=$("$UEAJC" $TINY --emit=plan | grep -c '^share ')
+# shellcheck disable=SC2086
+ntemp=$("$UEAJC" $TINY --emit=plan | grep -c '^tensor [0-9]* [^ ]* temp ')
+if [ "$nshare" -gt $((ntemp / 2)) ]; then ok "buffer sharing: $nshare of $ntemp temps share memory in the tiny Llama's plan"
+else bad "buffer sharing: only $nshare of $ntemp temps share memory in the tiny Llama's plan"; fi
 case_ narrow-inputs exact "$T/narrow.ue" $XIN --input "b=$T/x.npy" --input "h=$T/x.npy" --input "e4=$T/x.npy" --input "e5=$T/x.npy"
 }
 

@@ -51,6 +51,21 @@ static const char good[] =
     "sb=0 sd=d0*100 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=0.125 beta=1e0 c=3\n"
     "end\n";
 
+START_TEST(test_share)
+{
+    char err[300];
+    static const char text[] = HEAD "tensor 5 t5 temp f32 1 8\nshare 4 3\nshare 5 3\n" GEMM_OK "\nend\n";
+    CudaPlan *p = cuda_plan_parse(text, strlen(text), "s.plan", err, sizeof err);
+    ck_assert_msg(p != NULL, "%s", err);
+    ck_assert_int_eq(p->tensors[3].root, 3);
+    ck_assert_int_eq(p->tensors[3].lends, 1);
+    ck_assert_int_eq(p->tensors[4].root, 3);
+    ck_assert_int_eq(p->tensors[5].root, 3);
+    for (int i = 0; i < 3; i++) ck_assert(p->tensors[i].root == i && !p->tensors[i].lends);
+    cuda_plan_free(p);
+}
+END_TEST
+
 START_TEST(test_good_plan)
 {
     char err[300];
@@ -219,6 +234,18 @@ static const Bad bad[] = {
     { HEAD "lookup 9\nend\n", "t.plan:8: lookup: tensor 9 is not in the table (5 tensors so far)" },
     { HEAD "lookup 0\nend\n", "t.plan:8: lookup: tensor 0 is a input, not a param" },
     { HEAD "lookup 1\nlookup 1\nend\n", "t.plan:9: lookup: tensor 1 is already marked" },
+    /* share */
+    { HEAD "share\nend\n", "t.plan:8: share: expected two fields (IDX ROOT)" },
+    { HEAD "share 4 9\nend\n", "t.plan:8: share: tensor 9 is not in the table (5 tensors so far)" },
+    { HEAD "share 0 3\nend\n", "t.plan:8: share: tensor 0 is a input; only temps share memory" },
+    { HEAD "share 4 2\nend\n", "t.plan:8: share: tensor 2 is a output; only temps share memory" },
+    { HEAD "share 3 3\nend\n", "t.plan:8: share: tensor 3 cannot share with itself" },
+    { HEAD "share 4 3\nshare 4 3\nend\n", "t.plan:9: share: tensor 4 already shares tensor 3's memory" },
+    { HEAD "tensor 5 t5 temp f32 1 8\nshare 4 3\nshare 5 4\nend\n",
+      "t.plan:10: share: tensor 4 shares tensor 3's memory, so it cannot lend its own" },
+    { HEAD "tensor 5 t5 temp f32 1 8\nshare 4 3\nshare 3 5\nend\n",
+      "t.plan:10: share: tensor 3 lends its memory already, so it cannot share another's" },
+    { HEAD GEMM_OK "\nshare 4 3\nend\n", "t.plan:9: share lines must come before the steps" },
     /* config */
     { "ueajc-plan 1\nconfig a\nend\n", "t.plan:2: config: too few fields (KEY KIND [VALUE])" },
     { "ueajc-plan 1\nconfig a int 3\nend\n", "t.plan:2: config: unknown kind 'int' (num bool str absent)" },
@@ -518,6 +545,7 @@ Suite *suite_cuda_plan(void)
     TCase *tc = tcase_create("parse");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_good_plan);
+    tcase_add_test(tc, test_share);
     tcase_add_test(tc, test_eval);
     tcase_add_loop_test(tc, test_bad, 0, (int)(sizeof bad / sizeof bad[0]));
     tcase_add_test(tc, test_prefixes);

@@ -116,6 +116,39 @@ tensor 66 a.1.bf16 temp bf16 4 d0 2 2 16
 tensor 67 hm.1.bf16 temp bf16 2 d0 64
 tensor 68 t55.bf16 temp bf16 2 d0 160
 tensor 69 t61.bf16 temp bf16 2 d2 64
+share 16 15
+share 19 61
+share 20 15
+share 21 15
+share 23 15
+share 24 3
+share 25 3
+share 26 61
+share 27 17
+share 29 3
+share 41 15
+share 42 15
+share 43 61
+share 44 17
+share 45 18
+share 46 15
+share 47 15
+share 49 15
+share 50 3
+share 51 3
+share 52 17
+share 53 61
+share 55 3
+share 58 15
+share 59 18
+share 62 17
+share 63 17
+share 64 18
+share 65 18
+share 66 61
+share 67 61
+share 68 18
+share 69 3
 launch k0 64*d0/256 1 1 256 1 1 0 3 2 0 3
 launch k1 d0 1 1 256 1 1 0 4 3 4 15 61
 gemm k2/nd%2Cdhik-%3Enhik a=5 b=61 d=16 ta=n tb=n m=64 n=d0 k=64 lda=64 ldb=64 ldd=64 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0

@@ -135,6 +135,7 @@ extern "C" __device__ const char ueaj_plan[] =
     "tensor 7 t output f32 2 d0 16\n"
     "tensor 8 z output f32 2 d0 16\n"
     "tensor 9 t10.bf16 temp bf16 2 d0 16\n"
+    "share 6 5\n"
     "launch k0 2*d0/256 1 1 256 1 1 0 4 2 0 1 4\n"
     "launch k1 2*d0/256 1 1 256 1 1 0 4 0 4 5 9\n"
     "gemm k2/nd%2Cde-%3Ene a=3 b=9 d=6 ta=n tb=n m=16 n=d0 k=16 lda=16 ldb=16 ldd=16 batch=1 sa=0 sb=0 sd=0 atype=bf16 btype=bf16 dtype=f32 compute=f32 alpha=1.0 beta=0.0\n"
