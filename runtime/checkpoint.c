@@ -982,5 +982,8 @@ int ckpt_load_tensor(const Checkpoint *ck, const char *name, int load_rank, cons
         if (!load_rank) ps[0] = '\0';
         return fail(err, file, "tensor '%s': (%s) is not a permutation of its %d axes", esc(&e, name), ps, load_rank);
     }
+    /* copied: its mapped pages leave this process's resident memory (the weights are not held twice) */
+    int i = tab_find(&ck->tab, name);
+    if (i >= 0) tio_st_release(&ck->files[ck->ents[i].file], t->data, (size_t)tio_numel(t) * dtype_size(t->dtype));
     return 0;
 }

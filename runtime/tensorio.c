@@ -872,6 +872,17 @@ const HostTensor *tio_st_find(const SafeTensors *st, const char *name)
     return NULL;
 }
 
+void tio_st_release(const SafeTensors *st, const void *p, size_t n)
+{
+    if (!st || !st->map || !p) return;
+    uintptr_t lo = (uintptr_t)p, hi = lo + n, m0 = (uintptr_t)st->map, m1 = m0 + st->map_len;
+    if (lo < m0 || hi > m1 || hi < lo) return;
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    lo = (lo + page - 1) / page * page; /* whole pages only: a neighbour may share the edge pages */
+    hi = hi / page * page;
+    if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED); /* a read-only file mapping: no data is lost */
+}
+
 void tio_st_close(SafeTensors *st)
 {
     if (!st) return;

@@ -65,6 +65,11 @@ typedef struct SafeTensors {
 int  tio_st_open(const char *path, SafeTensors *st, TioError *err);
 const HostTensor *tio_st_find(const SafeTensors *st, const char *name);
 void tio_st_close(SafeTensors *st);
+/* Drops the pages wholly inside [p, p + n) of st's mapping from this
+ * process's memory (they stay in the page cache; a later read maps them
+ * again): a tensor already copied out costs no resident memory.  Ranges
+ * outside the mapping are ignored. */
+void tio_st_release(const SafeTensors *st, const void *p, size_t n);
 
 /* Writes n tensors (names required, unique) atomically: to PATH.tmpXXXXXX,
  * then rename().  Tensors are written in the given order. */

@@ -437,6 +437,60 @@ static HostTensor mk(const char *name, DType dt, int rank, const int64_t *shape,
     return t;
 }
 
+/* Resident bytes (kB) of this process's mapping that contains p, from /proc/self/smaps; -1 if not found. */
+static long mapping_rss_kb(const void *p)
+{
+    FILE *f = fopen("/proc/self/smaps", "r");
+    if (!f) return -1;
+    char line[512];
+    int in = 0;
+    long rss = -1;
+    while (fgets(line, sizeof line, f)) {
+        unsigned long lo, hi;
+        if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' ')) {
+            in = (uintptr_t)p >= lo && (uintptr_t)p < hi;
+            continue;
+        }
+        if (in && sscanf(line, "Rss: %ld kB", &rss) == 1) break;
+    }
+    fclose(f);
+    return rss;
+}
+
+/* tio_st_release drops a copied tensor's pages from the process's resident
+ * memory (what the kernel says in smaps), and reading it again gives the
+ * same bytes. */
+START_TEST(test_st_release)
+{
+    make_tmpdir();
+    enum { N = 1 << 20 };
+    float *v = malloc(sizeof(float) * N);
+    for (int i = 0; i < N; i++) v[i] = (float)(i % 977) - 488.0f;
+    int64_t shape[1] = { N };
+    HostTensor t = mk("w", DT_F32, 1, shape, v);
+    const HostTensor *ptr[1] = { &t };
+    char p[512];
+    TioError err;
+    tmp_path(p, sizeof p, "rel.safetensors");
+    ck_assert_msg(tio_write_safetensors(p, ptr, 1, &err) == 0, "%s", err.msg);
+    SafeTensors st;
+    ck_assert_msg(tio_st_open(p, &st, &err) == 0, "%s", err.msg);
+    const HostTensor *w = tio_st_find(&st, "w");
+    ck_assert_ptr_nonnull(w);
+    ck_assert_int_eq(memcmp(w->data, v, sizeof(float) * N), 0); /* every page read */
+    long before = mapping_rss_kb(w->data);
+    ck_assert_msg(before >= 4000, "the 4 MiB tensor should be resident after reading it (%ld kB)", before);
+    tio_st_release(&st, w->data, sizeof(float) * N);
+    long after = mapping_rss_kb(w->data);
+    ck_assert_msg(after >= 0 && after <= 16, "after the release %ld kB stay resident (edge pages at most)", after);
+    ck_assert_int_eq(memcmp(w->data, v, sizeof(float) * N), 0); /* mapped again, the same bytes */
+    tio_st_release(&st, v, sizeof(float) * N);            /* not in the mapping: ignored */
+    ck_assert_int_eq(v[N - 1], (float)((N - 1) % 977) - 488.0f);
+    tio_st_close(&st);
+    free(v);
+}
+END_TEST
+
 START_TEST(test_st_roundtrip)
 {
     make_tmpdir();
@@ -752,6 +806,7 @@ Suite *suite_tensorio(void)
     tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
     tcase_add_test(tc, test_npy_numpy_files);
     tcase_add_test(tc, test_npy_write);
+    tcase_add_test(tc, test_st_release);
     tcase_add_loop_test(tc, test_npy_malformed, 0, (int)(sizeof npy_cases / sizeof npy_cases[0]));
     tcase_add_test(tc, test_npy_paths);
     tcase_add_test(tc, test_numel);
