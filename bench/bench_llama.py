@@ -188,13 +188,40 @@ def ensure_weights(name, ueajc):
 # the engines, each in its own process
 
 
+class Measured:
+    """A finished child process: returncode, stdout, stderr, and its peak resident memory."""
+
+    def __init__(self, returncode, stdout, stderr, maxrss_kb):
+        self.returncode, self.stdout, self.stderr, self.maxrss_kb = returncode, stdout, stderr, maxrss_kb
+
+
+def run_measured(cmd, timeout):
+    """subprocess.run(capture_output, text) that also reports the child's own peak RSS (wait4's
+    rusage, kB on Linux): the engine process's footprint, weights, caches and activations included."""
+    import threading
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out, err = [], []
+    readers = [threading.Thread(target=lambda: out.append(p.stdout.read())),
+               threading.Thread(target=lambda: err.append(p.stderr.read()))]
+    for r in readers:
+        r.start()
+    timer = threading.Timer(timeout, p.kill)
+    timer.start()
+    _, status, ru = os.wait4(p.pid, 0)
+    timer.cancel()
+    for r in readers:
+        r.join()
+    p.returncode = os.waitstatus_to_exitcode(status)
+    return Measured(p.returncode, out[0], err[0], ru.ru_maxrss)
+
+
 def run_ueajc(ueajc, d, a):
     cmd = [ueajc, "bench", "-m", d, "-p", str(a.p), "-n", str(a.n), "-r", str(a.r), "-t", str(a.t)]
     t0 = time.time()
-    pr = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
+    pr = run_measured(cmd, 1800)
     if pr.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({pr.returncode}):\n{pr.stdout}\n{pr.stderr}")
-    res = {"wall_s": time.time() - t0, "stdout": pr.stdout}
+    res = {"wall_s": time.time() - t0, "stdout": pr.stdout, "rss_gb": pr.maxrss_kb * 1024 / 1e9}
     rx = re.compile(r"^\|\s*(.*?)\s*\|\s*([\d.]+) GB\s*\|\s*\w+\s*\|\s*(\d+|-)\s*\|\s*(pp|tg)(\d+)\s*\|\s*([\d.]+) ± ([\d.]+)\s*\|\s*([\d.]*)\s*\|")
     for line in pr.stdout.splitlines():
         m = rx.match(line)
@@ -211,11 +238,12 @@ def run_llama(gguf_path, a):
     cmd = [sys.executable, os.path.abspath(__file__), "llama-worker", gguf_path,
            "-p", str(a.p), "-n", str(a.n), "-r", str(a.r), "-t", str(a.t)]
     t0 = time.time()
-    pr = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
+    pr = run_measured(cmd, 1800)
     if pr.returncode != 0:
         raise RuntimeError(f"llama.cpp worker failed ({pr.returncode}):\n{pr.stdout[-2000:]}\n{pr.stderr[-4000:]}")
     res = json.loads(pr.stdout.strip().splitlines()[-1])
     res["wall_s"] = time.time() - t0
+    res["rss_gb"] = pr.maxrss_kb * 1024 / 1e9
     res["gb"] = res["size_bytes"] / 1e9
     res["pp_sd"] = statistics.stdev(res["pp_all"]) if len(res["pp_all"]) > 1 else 0.0
     res["tg_sd"] = statistics.stdev(res["tg_all"]) if len(res["tg_all"]) > 1 else 0.0
@@ -548,7 +576,7 @@ def main():
                 continue
             pp, tg, gb = med([x["pp"] for x in R]), med([x["tg"] for x in R]), R[0]["gb"]
             res[eng] = dict(pp=pp, tg=tg, gb=gb, bw=tg * gb, pct=100 * tg * gb / pb,
-                            pp_r=[x["pp"] for x in R], tg_r=[x["tg"] for x in R])
+                            pp_r=[x["pp"] for x in R], tg_r=[x["tg"] for x in R], rss=max(x["rss_gb"] for x in R))
         rows.append((name, res, P))
         if Lr:
             notes.append(f"llama.cpp {name}: flash_attn={Lr[0]['flash_attn']}, kv type {Lr[0]['type_k']} (1 = f16), "
@@ -580,10 +608,12 @@ def main():
       f"gcc -O3 -march=native, OpenMP, {a.t} threads, median of 9): {', '.join(f'{x:.1f}' for x in probes)} GB/s "
       f"(\"% of probe\" is against the median of these for the model); a numpy f32 GEMV on a 1.07 GB matrix "
       f"(OpenBLAS, {a.t} threads, median of 7): {', '.join(f'{x:.1f}' for x in gemv)} GB/s. "
-      f"This machine's bandwidth drifts between states (~45 and ~65-78 GB/s) within minutes.")
+      f"This machine's bandwidth drifts between states (~45 and ~65-78 GB/s) within minutes. "
+      f"Peak RSS: the largest resident set of the engine's process over its rounds (wait4's ru_maxrss; "
+      f"llama.cpp's process is a Python worker, so its figure includes the interpreter).")
     W("")
-    W(f"| model | engine | pp{a.p} t/s | tg{a.n} t/s | weights GB | weight GB/s (tg) | % of probe | ueajc/llama.cpp pp | ueajc/llama.cpp tg |")
-    W("|---|---|---|---|---|---|---|---|---|")
+    W(f"| model | engine | pp{a.p} t/s | tg{a.n} t/s | weights GB | peak RSS GB | weight GB/s (tg) | % of probe | ueajc/llama.cpp pp | ueajc/llama.cpp tg |")
+    W("|---|---|---|---|---|---|---|---|---|---|")
     for name, res, P in rows:
         for eng in ("ueajc", "llama.cpp"):
             if eng not in res:
@@ -594,7 +624,7 @@ def main():
                 rp = f"{x['pp'] / res['llama.cpp']['pp']:.2f}"
                 rt = f"{x['tg'] / res['llama.cpp']['tg']:.2f}"
             W(f"| {name} | {eng} | {x['pp']:.1f} [{', '.join(f'{v:.0f}' for v in x['pp_r'])}] "
-              f"| {x['tg']:.2f} [{', '.join(f'{v:.1f}' for v in x['tg_r'])}] | {x['gb']:.2f} | {x['bw']:.1f} "
+              f"| {x['tg']:.2f} [{', '.join(f'{v:.1f}' for v in x['tg_r'])}] | {x['gb']:.2f} | {x['rss']:.2f} | {x['bw']:.1f} "
               f"| {x['pct']:.0f}% of {med(P):.1f} | {rp} | {rt} |")
     W("")
     for name, res, P in rows:
