@@ -6,6 +6,7 @@
  *   ueajc run -m DIR|ORG/NAME ...              generate text with a checkpoint (runtime/run_cli.c)
  *   ueajc bench -m DIR|ORG/NAME ...            llama-bench-style speed
  *   ueajc tokenize / convert                   tokenizer.json; GGUF -> HF directory
+ *   ueajc cache [--stats|--trim|--clear]       the compile cache (runtime/cache_cli.c)
  *   ueajc --help | --version
  *
  * Results go to stdout or files; diagnostics and notes to stderr.
@@ -21,6 +22,7 @@
 #include "tokenizer.h"
 #include "model.h"
 #include "cuda_out.h"
+#include "cache_trim.h"
 int ueaj_inspect_main(int argc, char **argv); /* runtime/cubin_cli.c */
 
 static void usage(FILE *f)
@@ -34,6 +36,7 @@ static void usage(FILE *f)
           "       ueajc FILE.ue -o OUT.c|OUT.so|OUT.cu|OUT.ptx|OUT.cubin [--config config.json]\n"
           "       ueajc inspect FILE.cubin [--plan|--source|--kernels]   what a cubin holds\n"
           "             [--dim NAME=VALUE]... [--arch sm_XX]\n"
+          "       ueajc cache [--stats|--trim|--clear] [--cache-dir DIR]   the compile cache: size, LRU cap\n"
           "       ueajc --help | --version\n"
           "\n"
           "Evaluate a ueajsum expression:\n"
@@ -90,7 +93,9 @@ static void usage(FILE *f)
           "\n"
           "General:\n"
           "  -v, --verbose       report compile-cache hits and timings\n"
-          "  --cache-dir DIR     compile cache (default $UEAJ_CACHE or ~/.cache/ueajc)\n"
+          "  --cache-dir DIR     compile cache (default $UEAJ_CACHE or ~/.cache/ueajc); at most\n"
+          "                      $UEAJ_CACHE_MAX (default 2G; 0: no cap), least recently used\n"
+          "                      entries evicted first\n"
           "  --color=auto|always|never\n",
           f);
 }
@@ -159,6 +164,7 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "bench")) { free(pos); return ueaj_bench_main(argc - 1, argv + 1); }
     if (!strcmp(argv[1], "tokenize")) { free(pos); return ueaj_tokenize_main(argc - 1, argv + 1); }
     if (!strcmp(argv[1], "inspect")) { free(pos); return ueaj_inspect_main(argc - 1, argv + 1); }
+    if (!strcmp(argv[1], "cache")) { free(pos); return ueaj_cache_main(argc - 1, argv + 1); }
     int i = 1;
     int only_pos = 0;
     for (; i < argc; i++) {

@@ -39,6 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cache_trim.h"
 #include "cublaslt.h"
 #include "cuda_api.h"
 #include "dtype.h"
@@ -198,7 +199,9 @@ static int harness_open(CudaExec *x, const char *src, const char *name, const ch
     free(conv_text);
     char so[4400], cu[4400], cpu[4400], log[4400];
     snprintf(so, sizeof so, "%s/harness-%016llx.so", dir, (unsigned long long)h);
-    int hit = access(so, R_OK) == 0;
+    /* a hit counts as a use: the entry becomes the newest (ENOENT: another
+     * run's trim removed it just now, so it is built again) */
+    int hit = access(so, R_OK) == 0 && (cache_touch(so) == 0 || errno != ENOENT);
     int rc = -1;
     if (!hit) {
         snprintf(cu, sizeof cu, "%s/harness-%016llx.cu", dir, (unsigned long long)h);
@@ -251,6 +254,7 @@ static int harness_open(CudaExec *x, const char *src, const char *name, const ch
         if (rename(tmp_so, so) != 0) { str_fail(err, errlen, "cannot move %s into place: %s", so, strerror(errno)); goto out; }
         unlink(cpu);
         unlink(log);
+        cache_after_store(dir, so);
         snprintf(x->describe, sizeof x->describe, "CUDA-on-CPU harness (%s, built in %.1f s)", so,
                  (now_ms() - t0) / 1e3);
     } else {

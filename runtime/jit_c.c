@@ -5,7 +5,9 @@
  * holds KEY.c (the source, for inspection), KEY.so and, on failure,
  * KEY.log.  The compiler runs with fork/exec (no shell, so no quoting
  * issues with odd cache paths); outputs go to temporary names first and
- * are renamed into place, so concurrent runs and crashes are safe.
+ * are renamed into place, so concurrent runs and crashes are safe.  A hit
+ * refreshes KEY.so's mtime and a store trims the cache to its cap, least
+ * recently used entries first (runtime/cache_trim.c).
  * Flags: -O3 -march=native -std=c11 -ffp-contract=off.  No implicit FMA
  * contraction and no -ffast-math: every product and sum is rounded as
  * written (fused multiply-adds only where the code calls fmaf or the
@@ -23,6 +25,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "cache_trim.h"
 #include "fsutil.h"
 #include "jit_c.h"
 
@@ -173,7 +176,9 @@ int jit_c_load(const char *source, const char *cache_dir, const char *cc, int ve
     snprintf(c_path, sizeof c_path, "%s/%016llx.c", dir, (unsigned long long)h);
     snprintf(m->so_path, sizeof m->so_path, "%s/%016llx.so", dir, (unsigned long long)h);
     snprintf(log_path, sizeof log_path, "%s/%016llx.log", dir, (unsigned long long)h);
-    if (access(m->so_path, R_OK) == 0) {
+    /* a hit counts as a use: the entry becomes the newest (ENOENT: another
+     * run's trim removed it just now, so it is compiled again) */
+    if (access(m->so_path, R_OK) == 0 && (cache_touch(m->so_path) == 0 || errno != ENOENT)) {
         m->cache_hit = 1;
     } else {
         double t0 = now_ms();
@@ -183,6 +188,7 @@ int jit_c_load(const char *source, const char *cache_dir, const char *cc, int ve
         }
         if (compile(cc, c_path, m->so_path, log_path, err, errlen) != 0) return -1;
         m->compile_ms = now_ms() - t0;
+        cache_after_store(dir, m->so_path);
     }
     if (verbose)
         fprintf(stderr, "ueajc: C backend: %s %s%s\n", m->cache_hit ? "cache hit" : "compiled", m->so_path,

@@ -6,6 +6,8 @@
  * in the C backend, see compiler/dialect_cuda.c); with ptxas_verbose also
  * -Xptxas=-v.  Cache entries: KEY.cubin or KEY.ptx and KEY.nvlog (the
  * program log), written to temporary names and renamed, the log first.
+ * A hit refreshes the code file's mtime; a store trims the cache to its
+ * cap, least recently used entries first (runtime/cache_trim.c).
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -15,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "cache_trim.h"
 #include "jit_c.h"
 #include "fsutil.h"
 #include "nvrtc.h"
@@ -194,6 +197,7 @@ int nvrtc_compile(const char *src, const char *name, const NvrtcOptions *o, Nvrt
             out->size = clen;
             out->log = clog;
             out->cache_hit = 1;
+            cache_touch(out->cache_path); /* a use: the entry becomes the newest */
             rc = 0;
             goto done;
         }
@@ -238,7 +242,9 @@ int nvrtc_compile(const char *src, const char *name, const NvrtcOptions *o, Nvrt
     if (base[0]) { /* a cache write that fails only costs a recompile next time */
         char logp[4300];
         snprintf(logp, sizeof logp, "%s.nvlog", base);
-        if (fs_write_atomic(logp, out->log, strlen(out->log)) == 0) fs_write_atomic(out->cache_path, out->code, out->size);
+        if (fs_write_atomic(logp, out->log, strlen(out->log)) == 0 &&
+            fs_write_atomic(out->cache_path, out->code, out->size) == 0)
+            cache_after_store(dir, out->cache_path);
     }
     rc = 0;
 done:

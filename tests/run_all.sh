@@ -18,6 +18,7 @@ NUMPY_COUNT=200
 [ "${UEAJ_SANITIZE:-0}" = 1 ] && NUMPY_COUNT=40
 group "unit tests (Check)" "$B/check_ueajc"
 group "golden cases (tests/cases, tests/errors)" sh tests/run_golden.sh "$UEAJC"
+group "ueajc cache: the compile cache's cap, LRU eviction" sh tests/cache_check.sh "$UEAJC"
 group "CUDA-on-CPU harness self-tests" sh tests/cuda/run.sh "$B"
 group "CUDA kernels through NVRTC (sm_80, sm_90), cubin/ptx files" sh tests/cuda_check.sh "$UEAJC"
 group "models through their CUDA plan on the CPU harness vs the C backend" sh tests/cuda_exec_check.sh "$UEAJC" harness

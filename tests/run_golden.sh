@@ -24,7 +24,7 @@
 #
 # Every case runs from the project root with --color=never (inserted right
 # after `eval` when the arguments start with it, first for the compiler's
-# own forms, not at all for run/bench/tokenize/convert/inspect, whose output is
+# own forms, not at all for run/bench/tokenize/convert/inspect/cache, whose output is
 # never coloured into a file), so
 # paths in messages are relative and stable.  The scratch directory's real
 # name is replaced by the text $OUT in the actual output.  A mismatch prints
@@ -166,7 +166,7 @@ run_case() {
     fi
     case ${1:-} in
         eval) shift; set -- eval --color=never "$@" ;;
-        run|bench|tokenize|convert|inspect) ;;  # own options; no colour when stderr is a file
+        run|bench|tokenize|convert|inspect|cache) ;;  # own options; no colour when stderr is a file
         *) set -- --color=never "$@" ;;
     esac
     $TIMEOUT "$UEAJC" "$@" > "$W/actual/stdout.raw" 2> "$W/actual/stderr.raw" < /dev/null
