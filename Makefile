@@ -5,6 +5,8 @@
 #   make check-asan the unit and CLI tests under AddressSanitizer + UBSan
 #   make run        chat with the embedded default, SmolLM2-135M-Instruct (see README)
 #   make demo       the compiler on models/llama.ue with a tiny config: IR, a kernel, a run
+#   make fuzz       libFuzzer builds of tests/fuzz/fuzz_*.c in build-fuzz/ (clang); run them
+#                   with tools/fuzz.sh.  make check replays their corpora (tests/fuzz/corpus)
 #   make gpu-check  on a machine with an NVIDIA GPU: NVRTC, the CUDA plan vs the C backend,
 #                   Llama-3.2-1B-shape timings (tools/gpu_check.sh; log in $OUT/gpu_check.log)
 #   make clean
@@ -34,6 +36,8 @@ GEN_SRC  = $(GEN)/lexer.c $(GEN)/parser.c $(GEN)/templates.c $(GEN)/models.c
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o) $(GEN_SRC:$(GEN)/%.c=$(BUILD)/gen/%.o)
 TEST_SRC = $(wildcard tests/test_*.c) $(wildcard tests/support_*.c) tests/check_main.c
 TEST_OBJ = $(TEST_SRC:%.c=$(BUILD)/%.o)
+FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_REPLAY = $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/replay_%)
 FAKES    = $(patsubst tests/cuda_fakes/%.c,$(BUILD)/fakes/%.so,$(wildcard tests/cuda_fakes/*.c))
 TEMPLATES = $(sort $(wildcard templates/*.in))
 MODELS   = $(sort $(wildcard models/*.ue))
@@ -50,6 +54,22 @@ $(BUILD)/libueajc.a: $(LIB_OBJ)
 $(BUILD)/check_ueajc: $(TEST_OBJ) $(BUILD)/libueajc.a
 	@echo "  LD     $@"
 	$(Q)$(CC) -o $@ $^ $(CHECK_LIBS) $(LDLIBS_ALL)
+
+# Fuzz targets: with tests/fuzz/replay_main.c, the replayers make check runs over
+# tests/fuzz/corpus/NAME/; with clang's libFuzzer (make fuzz), the fuzzers.
+$(BUILD)/fuzz/replay_%: tests/fuzz/%.c tests/fuzz/replay_main.c $(BUILD)/libueajc.a
+	@mkdir -p $(dir $@)
+	@echo "  LD     $@"
+	$(Q)$(CC) $(CFLAGS_ALL) -o $@ tests/fuzz/$*.c tests/fuzz/replay_main.c $(BUILD)/libueajc.a $(LDLIBS_ALL)
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/libueajc.a
+	@mkdir -p $(dir $@)
+	@echo "  LD     $@"
+	$(Q)$(CC) $(CFLAGS_ALL) -fsanitize=fuzzer -o $@ $< $(BUILD)/libueajc.a $(LDLIBS_ALL)
+FUZZ_BUILD ?= build-fuzz
+fuzz:
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang OPT="-O1 -g" \
+	    SAN="-fsanitize=address,undefined,fuzzer-no-link -fno-omit-frame-pointer" \
+	    $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/fuzz/%)
 
 # Fake libcuda libraries for tests/test_cuda_api.c (backend selection without a GPU),
 # and the nvcc-made cubin of tests/fixtures/cuda/plan.cu for tests/test_cuda_plan.c
@@ -105,13 +125,13 @@ deps:
 	@sh tools/deps.sh
 
 check: deps
-	@$(MAKE) --no-print-directory all $(BUILD)/check_ueajc fakes
+	@$(MAKE) --no-print-directory all $(BUILD)/check_ueajc fakes $(FUZZ_REPLAY)
 	@sh tests/run_all.sh $(BUILD)
 
 check-asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g" \
 	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" \
-	    build-asan/ueajc build-asan/check_ueajc fakes
+	    build-asan/ueajc build-asan/check_ueajc fakes $(FUZZ_SRC:tests/fuzz/%.c=build-asan/fuzz/replay_%)
 	@UEAJ_SANITIZE=1 sh tests/run_all.sh build-asan
 
 run: deps all
@@ -124,7 +144,7 @@ gpu-check:
 	@bash tools/gpu_check.sh
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
-.PHONY: all deps check check-asan run demo clean fakes gpu-check
+.PHONY: all deps check check-asan run demo clean fakes gpu-check fuzz
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

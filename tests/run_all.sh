@@ -22,6 +22,7 @@ group "ueajc cache: the compile cache's cap, LRU eviction" sh tests/cache_check.
 group "CUDA-on-CPU harness self-tests" sh tests/cuda/run.sh "$B"
 group "CUDA kernels through NVRTC (sm_80, sm_90), cubin/ptx files" sh tests/cuda_check.sh "$UEAJC"
 group "models through their CUDA plan on the CPU harness vs the C backend" sh tests/cuda_exec_check.sh "$UEAJC" harness
+group "fuzz corpora replayed (tests/fuzz)" sh tests/fuzz/replay.sh "$B"
 group "ueajc eval vs NumPy einsum" /usr/bin/python3 tests/numpy_compare.py "$UEAJC" --count $NUMPY_COUNT
 group "model built-ins vs float64 NumPy" /usr/bin/python3 tests/builtins_check.py "$UEAJC"
 group "models/llama.ue vs float64 NumPy reference" /usr/bin/python3 tests/llama_check.py "$UEAJC"
