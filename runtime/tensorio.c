@@ -404,6 +404,7 @@ static int parse_npy_header(NpyParser *p, NpyHeader *h)
         seen[k] = true;
         if (expect(p, ':')) return -1;
         NpyValue v;
+        memset(&v, 0, sizeof v);    /* dims past the rank stay 0 in the tensor's shape */
         if (parse_value(p, &v)) return -1;
         if (k == 0) {
             if (v.kind != NV_STR) return perr(p, "'descr' is not a string");
