@@ -12,7 +12,8 @@
  * expected tensor is there (output.weight may be absent: tied embeddings);
  * the vocabulary matches the embedding, its strings are valid UTF-8, each
  * merge is "A B" with A, B and AB in the vocabulary (HF's loader refuses
- * anything else).  Unsupported features are refused by name instead of
+ * anything else), a BOS/EOS that add_bos_token/add_eos_token ask for has
+ * an id.  Unsupported features are refused by name instead of
  * converted wrongly: llama3-style rope scaling (a rope_freqs tensor), yarn,
  * partial rotary dims, per-layer head counts, SentencePiece vocabularies.
  *
@@ -854,6 +855,15 @@ static int read_vocab(const GgufFile *g, Hp *hp, Tok *tk, TioError *err)
         if (ids[i] < -1 || ids[i] >= tk->n_tokens)
             return fail(err, g->path, "metadata 'tokenizer.ggml.%s' = %" PRId64 " is not a token id (vocabulary"
                         " of %" PRId64 ")", idk[i], ids[i], tk->n_tokens);
+    /* HF refuses add_bos_token without a bos_token (and so does tok_load):
+     * a BOS that cannot be added is an error here, not a config that
+     * fails later. */
+    if (hp->add_bos && hp->bos < 0)
+        return fail(err, g->path, "metadata 'tokenizer.ggml.add_bos_token' is true, but there is no"
+                    " 'tokenizer.ggml.bos_token_id'");
+    if (hp->add_eos && hp->eos < 0)
+        return fail(err, g->path, "metadata 'tokenizer.ggml.add_eos_token' is true, but there is no"
+                    " 'tokenizer.ggml.eos_token_id'");
     return 0;
 }
 

@@ -796,7 +796,7 @@ END_TEST
  * field of Mut changes one thing. */
 typedef struct Mut {
     const char *arch, *tok_model, *pre, *merge, *tok1, *skip, *extra, *shrink, *rope_type, *hf_json, *dup;
-    int no_block_count, block_count_str, no_eps, tied, no_bos, rope_dim, heads, bos;
+    int no_block_count, block_count_str, no_eps, tied, no_bos, no_bos_id, rope_dim, heads, bos;
     uint32_t q_type;
 } Mut;
 
@@ -822,7 +822,7 @@ static void build_llama(const char *path, const Mut *m)
     gb_i32arr(&g, "tokenizer.ggml.token_type", types, 5);
     const char *merges[1] = { m->merge ? m->merge : "a b" };
     gb_strarr(&g, "tokenizer.ggml.merges", merges, 1);
-    gb_u32(&g, "tokenizer.ggml.bos_token_id", m->bos ? (uint32_t)m->bos : 0);
+    if (!m->no_bos_id) gb_u32(&g, "tokenizer.ggml.bos_token_id", m->bos ? (uint32_t)m->bos : 0);
     gb_u32(&g, "tokenizer.ggml.eos_token_id", 0);
     gb_bool(&g, "tokenizer.ggml.add_bos_token", !m->no_bos);
     if (m->hf_json) gb_str(&g, "tokenizer.huggingface.json", m->hf_json);
@@ -870,6 +870,10 @@ static const Sem sem_cases[] = {
     { "overlong utf-8", { .tok1 = "\xc0\xaf" }, "tokenizer.ggml.tokens[1] is not valid UTF-8" },
     { "bos out of range", { .bos = 7 }, "metadata 'tokenizer.ggml.bos_token_id' = 7 is not a token id (vocabulary of 5)" },
     { "bad hf json", { .hf_json = "{not json" }, "metadata 'tokenizer.huggingface.json' is not a JSON string" },
+    /* found by fuzz_gguf: it converted, but the tokenizer_config.json said
+     * add_bos_token true with bos_token null, which tok_load (and HF) refuse */
+    { "add_bos without bos", { .no_bos_id = 1 }, "metadata 'tokenizer.ggml.add_bos_token' is true, but there is no"
+      " 'tokenizer.ggml.bos_token_id'" },
 };
 
 START_TEST(test_semantic)
