@@ -321,6 +321,7 @@ typedef struct Ld {
     const char *file;          /* the file being read, for messages */
     char *err;
     size_t errlen;
+    double dec_growth;         /* how many times longer the decoder's Replaces can make a text */
 } Ld;
 
 static int ld_fail(Ld *L, const char *jp, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -499,10 +500,27 @@ static int json_truncated(const char *buf, size_t len)
     return in_str || depth > 0;
 }
 
-/* Parses a JSON document, with line:column on a syntax error. */
+/* Parses a JSON document, with line:column on a syntax error.  The file
+ * must be UTF-8, as HF requires (Tokenizer::from_file reads a Rust
+ * String): cJSON copies other bytes into strings unchecked, and the
+ * regexes match with PCRE2_NO_UTF_CHECK, so an invalid byte in a token
+ * or a Prepend would reach PCRE2 as invalid UTF-8 (undefined behaviour:
+ * found by fuzz_tokenizer as a crash). */
 static cJSON *parse_json(Ld *L, const char *buf, size_t len)
 {
     if (len == 0) { ld_fail(L, NULL, "empty file (expected a JSON object)"); return NULL; }
+    for (size_t i = 0; i < len;) {
+        uint32_t cp;
+        int l = (unsigned char)buf[i] < 0x80 ? 1 : tok_utf8_dec((const unsigned char *)buf + i, len - i, &cp);
+        if (l <= 0) {
+            int line, col;
+            line_col(buf, i, &line, &col);
+            ld_fail(L, NULL, "invalid UTF-8 at line %d, column %d (byte 0x%02x at offset %zu)", line, col,
+                    (unsigned char)buf[i], i);
+            return NULL;
+        }
+        i += (size_t)l;
+    }
     const char *end = NULL;
     cJSON *j = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
     if (j) return j;
@@ -615,6 +633,14 @@ static int parse_prepend_scheme(Ld *L, const cJSON *obj, const char *jp, int *ou
     ((n) == (cap) ? grow_steps((L), (void **)&(arr), &(cap), sizeof *(arr)) : 0) \
     ? -1 : ((arr)[(n)++] = (st), 0)
 
+/* Before a step is added to a pipeline that has n (TOK_MAX_STEPS). */
+static int step_room(Ld *L, const char *jp, int n, const char *what)
+{
+    if (n < TOK_MAX_STEPS) return 0;
+    return ld_fail(L, jp, "more than %d %s steps (nested Sequences included) are not supported",
+                   TOK_MAX_STEPS, what);
+}
+
 static int grow_steps(Ld *L, void **arr, int *cap, size_t elem)
 {
     int nc = *cap ? *cap * 2 : 4;
@@ -648,6 +674,7 @@ static int parse_normalizer(Ld *L, const cJSON *j, const char *jp, int *cap)
         }
         return 0;
     }
+    if (step_room(L, jp, t->n_norm, "normalizer")) return -1;
     if (!strcmp(type, "Prepend")) {
         st.kind = NORM_PREPEND;
         if (need_str(L, j, jp, "prepend", &st.s, &st.slen)) return -1;
@@ -705,6 +732,7 @@ static int parse_pretok(Ld *L, const cJSON *j, const char *jp, int *cap)
         }
         return 0;
     }
+    if (step_room(L, jp, t->n_pre, "pre-tokenizer")) return -1;
     if (!strcmp(type, "Split")) {
         st.kind = PRE_SPLIT;
         if (parse_behavior(L, j, jp, &st.behavior) || opt_bool(L, j, jp, "invert", 0, &st.invert) ||
@@ -780,6 +808,7 @@ static int parse_decoder(Ld *L, const cJSON *j, const char *jp, int *cap, int *f
         }
         return 0;
     }
+    if (step_room(L, jp, t->n_dec, "decoder")) return -1;
     if (!strcmp(type, "ByteLevel") || !strcmp(type, "ByteFallback")) {
         if (*fused)
             return ld_fail(L, jp, "a %s decoder after Fuse or ByteLevel is not supported", type);
@@ -801,6 +830,12 @@ static int parse_decoder(Ld *L, const cJSON *j, const char *jp, int *cap, int *f
         st.pat = pat.lit;
         st.patlen = pat.litlen;
         if (need_str(L, j, jp, "content", &st.content, &st.contentlen)) return -1;
+        /* n bytes hold at most n / patlen matches: at most n * contentlen / patlen bytes come out */
+        if (st.contentlen > st.patlen) L->dec_growth *= (double)st.contentlen / (double)st.patlen;
+        if (L->dec_growth > TOK_MAX_GROWTH)
+            return ld_fail(L, jp, "this Replace (%zu bytes for %zu) and those before it can make a decoded "
+                           "text %.1f times longer; at most %d is supported", st.contentlen, st.patlen,
+                           L->dec_growth, TOK_MAX_GROWTH);
     } else if (!strcmp(type, "Strip")) {
         int64_t a, b;
         st.kind = DEC_STRIP;
@@ -1312,7 +1347,7 @@ Tokenizer *tok_load(const char *path, char *err, size_t errlen)
     if (!t) { tok_fail(err, errlen, "%s: error: out of memory", path); return NULL; }
     t->bos = -1;
     t->unk_id = -1;
-    Ld L = { t, path, err, errlen };
+    Ld L = { t, path, err, errlen, 1.0 };
     char *json_path = NULL, *dir = NULL, *cfg_path = NULL, *gen_path = NULL, *buf = NULL;
     cJSON *root = NULL, *cfg = NULL, *gen = NULL;
     int ok = 0;

@@ -39,6 +39,8 @@ typedef struct Enc {
     char *err;
     size_t errlen;
     pcre2_match_data *md;
+    size_t limit;              /* the longest text the steps may make (TOK_MAX_GROWTH) */
+    size_t in_len;             /* the input's length, for that message */
     int32_t *ids;
     size_t n, cap;
     int oom;
@@ -156,6 +158,15 @@ static void split_added(Enc *E, int set, const char *s, size_t n, SpanVec *out)
 /* ------------------------------------------------------------------ */
 /* Normalizers                                                         */
 
+/* A step made the text longer than E->limit: the error (not out of
+ * memory: the tokenizer's steps would grow it without bound). */
+static int too_long(Enc *E, const char *stage)
+{
+    return tok_fail(E->err, E->errlen, "tokenizer: error: the %s steps make the text longer than %zu bytes "
+                    "(at most %d times the input's %zu bytes, plus %d)",
+                    stage, E->limit, TOK_MAX_GROWTH, E->in_len, TOK_GROWTH_SLACK);
+}
+
 /* Replaces every match of pat in in[0..n) by rep, into out. */
 static int replace_all(Enc *E, const TokPattern *pat, const char *in, size_t n,
                        const char *rep, size_t replen, TBuf *out)
@@ -167,10 +178,12 @@ static int replace_all(Enc *E, const TokPattern *pat, const char *in, size_t n,
         int r = tok_pattern_find(pat, in, n, pos, E->md, &ms, &me, E->err, E->errlen);
         if (r < 0) return -1;
         if (!r) break;
+        if (out->len + (ms - pos) + replen > E->limit) return too_long(E, "normalizer");
         tok_buf_put(out, in + pos, ms - pos);
         tok_buf_put(out, rep, replen);
         pos = me;
     }
+    if (out->len + (n - pos) > E->limit) return too_long(E, "normalizer");
     tok_buf_put(out, in + pos, n - pos);
     return out->oom ? (E->oom = 1, -1) : 0;
 }
@@ -185,6 +198,7 @@ static int normalize(Enc *E, const char *s, size_t n)
         const NormStep *st = &t->norm[i];
         if (st->kind == NORM_PREPEND) {
             if (cur->len == 0) continue;
+            if (cur->len + st->slen > E->limit) return too_long(E, "normalizer");
             alt->len = 0;
             tok_buf_put(alt, st->s, st->slen);
             tok_buf_put(alt, cur->p, cur->len);
@@ -495,6 +509,9 @@ static int pretok_and_bpe(Enc *E, const char *s, size_t n, int origin)
         for (size_t k = 0; k < cur->n; k++) {
             Piece p = cur->v[k];
             if (pretok_step(E, &t->pre[i], cb->p + p.off, p.len, p.origin, nxt, nb)) return -1;
+            /* one piece grows at most 4 times (Metaspace: ' ' -> a 4-byte
+             * character), so checking after each bounds the buffer */
+            if (nb->len > E->limit) return too_long(E, "pre-tokenizer");
         }
         PieceVec *x = cur; cur = nxt; nxt = x;
         TBuf *y = cb; cb = nb; nb = y;
@@ -565,6 +582,9 @@ int tok_encode_ex(const Tokenizer *t, const char *text, size_t len, unsigned fla
     E.flags = flags;
     E.err = err;
     E.errlen = errlen;
+    E.in_len = len;
+    E.limit = len <= (SIZE_MAX - TOK_GROWTH_SLACK) / TOK_MAX_GROWTH ? len * TOK_MAX_GROWTH + TOK_GROWTH_SLACK
+                                                                     : SIZE_MAX;
     E.md = pcre2_match_data_create(1, NULL);
     if (!E.md) E.oom = 1;
     int rc = -1;

@@ -21,6 +21,19 @@
 #include "tokenizer.h"
 
 #define TOK_MAX_IDS (1 << 24)          /* ids at or above this are refused at load */
+/* Limits that keep a hostile tokenizer.json from hanging or exhausting
+ * memory (real files are far inside them: LLaMA 2 has 5 steps, LLaMA 3 3):
+ * at most TOK_MAX_STEPS normalizer, pre-tokenizer and decoder steps each
+ * (nested Sequences flattened; the streaming decoder recurses once per
+ * decoder step), refused at load; the normalizer and pre-tokenizer may
+ * make a text at most TOK_MAX_GROWTH times (plus TOK_GROWTH_SLACK bytes)
+ * longer, checked while encoding (a chain of Replace "a" -> "aaaa" steps
+ * grows it exponentially); the decoder's Replace steps may together make
+ * one at most TOK_MAX_GROWTH times longer, refused at load (their content
+ * and pattern lengths bound it). */
+#define TOK_MAX_STEPS 64
+#define TOK_MAX_GROWTH 64
+#define TOK_GROWTH_SLACK 4096
 
 /* ---- growable byte buffer (malloc'd; sticky out-of-memory flag) ---------- */
 typedef struct TBuf { char *p; size_t len, cap; int oom; } TBuf;

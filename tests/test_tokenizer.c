@@ -760,6 +760,101 @@ START_TEST(test_bytelevel_regex)
 }
 END_TEST
 
+/* A tokenizer.json whose steps would grow a text without bound (found by
+ * fuzz_tokenizer: 16 Replace "a" -> "aaaa" normalizers took 4 GB for
+ * "aaaa").  KIND is "normalizer"/"pre_tokenizer"/"decoder", STEP one
+ * step's JSON, repeated n times in a Sequence. */
+static char *steps_json(const char *kind, const char *seq, const char *step, int n)
+{
+    size_t cap = 256 + (size_t)n * (strlen(step) + 2);
+    char *j = malloc(cap);
+    ck_assert_ptr_nonnull(j);
+    size_t o = (size_t)snprintf(j, cap, "{\"%s\": {\"type\": \"Sequence\", \"%s\": [", kind, seq);
+    for (int i = 0; i < n; i++) o += (size_t)snprintf(j + o, cap - o, "%s%s", i ? ", " : "", step);
+    snprintf(j + o, cap - o, "]}, \"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0, \" \": 1}, \"merges\": []}}");
+    return j;
+}
+
+START_TEST(test_runaway_steps)
+{
+    static const char dbl[] = "{\"type\": \"Replace\", \"pattern\": {\"String\": \"a\"}, \"content\": \"aa\"}";
+    char err[1024], path[512];
+    int32_t *ids;
+    size_t n;
+    /* Each Replace doubles "aaaa": 10 steps give 4 * 2^10 = 4096 ids, within
+     * the limit of 64 * 4 + 4096 bytes; 11 give 8192 bytes, past it. */
+    char *j = steps_json("normalizer", "normalizers", dbl, 10);
+    Tokenizer *t = load_text(j);
+    free(j);
+    ids = enc(t, "aaaa", 4, 0, &n);
+    ck_assert_uint_eq(n, 4096);
+    for (size_t i = 0; i < n; i++) ck_assert_int_eq(ids[i], 0);
+    free(ids);
+    tok_free(t);
+    j = steps_json("normalizer", "normalizers", dbl, 11);
+    t = load_text(j);
+    free(j);
+    ck_assert_int_eq(tok_encode(t, "aaaa", 4, 0, &ids, &n, err, sizeof err), -1);
+    ck_assert_ptr_null(ids);
+    ck_assert_str_eq(err, "tokenizer: error: the normalizer steps make the text longer than 4352 bytes "
+                          "(at most 64 times the input's 4 bytes, plus 4096)");
+    ids = enc(t, "", 0, 0, &n);          /* an empty text stays empty */
+    ck_assert_uint_eq(n, 0);
+    free(ids);
+    tok_free(t);
+    /* ByteLevel after ByteLevel doubles a space's bytes each time (" " ->
+     * "\u0120" -> "\u00c4\u0142" -> ...) */
+    j = steps_json("pre_tokenizer", "pretokenizers", "{\"type\": \"ByteLevel\", \"use_regex\": false, "
+                   "\"add_prefix_space\": false}", 40);
+    t = load_text(j);
+    free(j);
+    ck_assert_int_eq(tok_encode(t, " ", 1, 0, &ids, &n, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "tokenizer: error: the pre-tokenizer steps make the text longer than 4160 bytes"), "%s", err);
+    tok_free(t);
+    /* The decoder's Replaces are bounded at load: 4^3 = 64 times is allowed
+     * (and "a" decodes to 64 a's), 4^4 is not. */
+    static const char quad[] = "{\"type\": \"Replace\", \"pattern\": {\"String\": \"a\"}, \"content\": \"aaaa\"}";
+    j = steps_json("decoder", "decoders", quad, 3);
+    t = load_text(j);
+    free(j);
+    size_t len;
+    char *s = dec(t, (int32_t[]){ 0 }, 1, 0, &len);
+    ck_assert_uint_eq(len, 64);
+    ck_assert_uint_eq(strspn(s, "a"), 64);
+    free(s);
+    s = stream_all(t, (int32_t[]){ 0, 1, 0 }, 3, 0, &len);
+    ck_assert_uint_eq(len, 129);
+    free(s);
+    tok_free(t);
+    j = steps_json("decoder", "decoders", quad, 4);
+    make_tmpdir();
+    t = tok_load(write_in(path, sizeof path, "tokenizer.json", j), err, sizeof err);
+    free(j);
+    ck_assert_ptr_null(t);
+    ck_assert_msg(strstr(err, "tokenizer.json: error: $.decoder.decoders[3]: this Replace (4 bytes for 1) and those "
+                              "before it can make a decoded text 256.0 times longer; at most 64 is supported"), "%s", err);
+    /* At most 64 steps per pipeline (the streaming decoder recurses once per step). */
+    j = steps_json("decoder", "decoders", "{\"type\": \"Fuse\"}", 64);
+    t = load_text(j);
+    free(j);
+    tok_free(t);
+    static const struct { const char *kind, *seq, *step, *what; } many[] = {
+        { "decoder", "decoders", "{\"type\": \"Fuse\"}", "$.decoder.decoders[64]: more than 64 decoder steps" },
+        { "normalizer", "normalizers", "{\"type\": \"Strip\"}", "$.normalizer.normalizers[64]: more than 64 normalizer steps" },
+        { "pre_tokenizer", "pretokenizers", "{\"type\": \"WhitespaceSplit\"}",
+          "$.pre_tokenizer.pretokenizers[64]: more than 64 pre-tokenizer steps" },
+    };
+    for (size_t k = 0; k < sizeof many / sizeof *many; k++) {
+        j = steps_json(many[k].kind, many[k].seq, many[k].step, 65);
+        make_tmpdir();
+        t = tok_load(write_in(path, sizeof path, "tokenizer.json", j), err, sizeof err);
+        free(j);
+        ck_assert_ptr_null(t);
+        ck_assert_msg(strstr(err, many[k].what), "%s", err);
+    }
+}
+END_TEST
+
 /* ---- malformed files ---------------------------------------------------------- */
 
 typedef struct Bad { const char *json, *config, *want; } Bad;
@@ -771,6 +866,13 @@ static const Bad bad_files[] = {
     { "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0", NULL, "invalid JSON: the file ends at line 1, column 43, inside an unfinished value (truncated?)" },
     { "{\"model\": {\"type\": \"BPE\",\n \"vocab\": {\"a\": 0,, }}}", NULL, "invalid JSON at line 2, column " },
     { "[1, 2]", NULL, "error: $: expected an object, found an array" },
+    /* found by fuzz_tokenizer: invalid UTF-8 in a string reached PCRE2 (which is told not to check) */
+    { "{\"normalizer\": {\"type\": \"Prepend\", \"prepend\": \"\xff\"},\n \"pre_tokenizer\": {\"type\": \"Split\", "
+      "\"pattern\": {\"Regex\": \".\"}, \"behavior\": \"Isolated\"}, " MODEL_OK "}", NULL,
+      "tokenizer.json: error: invalid UTF-8 at line 1, column 48 (byte 0xff at offset 47)" },
+    { "{\"added_tokens\": [{\"id\": 3, \"content\": \"\xc3\"}],\n" MODEL_OK "}", NULL,
+      "invalid UTF-8 at line 1, column 41 (byte 0xc3 at offset 40)" },
+    { "{" MODEL_OK "}", "{\"bos_token\": \"\xed\xa0\x80\"}", "tokenizer_config.json: error: invalid UTF-8 at line 1, column 16" },
     { "{}", NULL, "error: $.model: missing (expected an object)" },
     { "{\"model\": {\"type\": \"Unigram\", \"vocab\": []}}", NULL, "$.model.type: unsupported model type 'Unigram' (only BPE" },
     { "{\"model\": {\"type\": 7}}", NULL, "$.model.type: expected a string, found a number" },
@@ -1065,6 +1167,7 @@ Suite *suite_tokenizer(void)
     tcase_add_test(tc, test_added_token_flags);
     tcase_add_test(tc, test_joined_decoders);
     tcase_add_test(tc, test_bytelevel_regex);
+    tcase_add_test(tc, test_runaway_steps);
     tcase_add_loop_test(tc, test_malformed, 0, (int)(sizeof bad_files / sizeof *bad_files));
     tcase_add_test(tc, test_missing_files);
     tcase_add_test(tc, test_side_configs);
