@@ -505,7 +505,7 @@ static int json_truncated(const char *buf, size_t len)
  * String): cJSON copies other bytes into strings unchecked, and the
  * regexes match with PCRE2_NO_UTF_CHECK, so an invalid byte in a token
  * or a Prepend would reach PCRE2 as invalid UTF-8 (undefined behaviour:
- * found by fuzz_tokenizer as a crash). */
+ * a crash, found while writing fuzz_tokenizer). */
 static cJSON *parse_json(Ld *L, const char *buf, size_t len)
 {
     if (len == 0) { ld_fail(L, NULL, "empty file (expected a JSON object)"); return NULL; }
