@@ -22,7 +22,9 @@
  * one arena freed there, so nothing leaks on any path.  Limits keep a
  * hostile template from hanging or exhausting memory: nesting depth 200,
  * output and any one string 64 MiB, range() 1,000,000 elements,
- * 1,000,000 loop iterations in all, 512 MiB of memory (chat_jinja.h).
+ * 1,000,000 loop iterations in all, 512 MiB of memory, and 2^30 units of
+ * work (bytes scanned or copied, elements visited, 64 per expression or
+ * statement: about a second; chat_jinja.h).
  *
  * The built-in formats (chat_render_builtin) are plain C string building,
  * written to give byte for byte what their models' templates give for

@@ -48,15 +48,16 @@ static const char *const DICT_METHODS[] = { "items", "keys", "values", "get", NU
 
 typedef struct Scope { struct Scope *up; Str *k; Val *v; int n, cap; } Scope;
 
-static Val *scope_find(Scope *sc, Str name)
+static Val *scope_find(J *j, Scope *sc, Str name)
 {
-    for (; sc; sc = sc->up)
-        for (int i = sc->n - 1; i >= 0; i--)
+    for (; sc; sc = sc->up, jx_work(j, 1))
+        for (int i = sc->n - 1; i >= 0; i--, jx_work(j, 1))
             if (str_same(sc->k[i], name)) return &sc->v[i];
     return NULL;
 }
 static void scope_set(J *j, Scope *sc, Str name, Val v)
 {
+    jx_work(j, (size_t)sc->n);
     for (int i = 0; i < sc->n; i++) if (str_same(sc->k[i], name)) { sc->v[i] = v; return; }
     if (sc->n == sc->cap) {
         int c = sc->cap ? sc->cap * 2 : 8;
@@ -87,24 +88,25 @@ static int is_intlike(Val v) { return v.k == V_BOOL || v.k == V_INT; }
 static int64_t as_int(Val v) { return v.k == V_BOOL ? v.u.b : v.u.i; }
 static double as_f(Val v) { return v.k == V_FLOAT ? v.u.f : (double)as_int(v); }
 
-static int eq(Val a, Val b)
+static int eq(J *j, Val a, Val b)
 {
     if (is_num(a) && is_num(b))
         return is_intlike(a) && is_intlike(b) ? as_int(a) == as_int(b) : as_f(a) == as_f(b);
     if (a.k != b.k) return 0;
     switch (a.k) {
     case V_UNDEF: case V_NONE: return 1;
-    case V_STR:  return str_same(a.u.s, b.u.s);
+    case V_STR:  if (a.u.s.n == b.u.s.n) jx_work(j, a.u.s.n);
+                 return str_same(a.u.s, b.u.s);
     case V_LIST:
         if (a.u.l->n != b.u.l->n || a.u.l->tuple != b.u.l->tuple) return 0;
-        for (int i = 0; i < a.u.l->n; i++) if (!eq(a.u.l->v[i], b.u.l->v[i])) return 0;
+        for (int i = 0; i < a.u.l->n; i++) if (!eq(j, a.u.l->v[i], b.u.l->v[i])) return 0;
         return 1;
     case V_DICT:
         if (a.u.d->ns || b.u.d->ns) return a.u.d == b.u.d;
         if (a.u.d->n != b.u.d->n) return 0;
         for (int i = 0; i < a.u.d->n; i++) {
-            Val *o = jx_dict_find(b.u.d, a.u.d->k[i]);
-            if (!o || !eq(a.u.d->v[i], *o)) return 0;
+            Val *o = jx_dict_find(j, b.u.d, a.u.d->k[i]);
+            if (!o || !eq(j, a.u.d->v[i], *o)) return 0;
         }
         return 1;
     case V_FUNC: return a.fn == b.fn && a.u.self == b.u.self;
@@ -121,12 +123,13 @@ static int order(J *j, Val a, Val b, const char *op)
     }
     if (a.k == V_STR && b.k == V_STR) {
         size_t m = a.u.s.n < b.u.s.n ? a.u.s.n : b.u.s.n;
+        jx_work(j, m);
         int c = m ? memcmp(a.u.s.s, b.u.s.s, m) : 0;
         return c ? c : (a.u.s.n > b.u.s.n) - (a.u.s.n < b.u.s.n);
     }
     if (a.k == V_LIST && b.k == V_LIST && a.u.l->tuple == b.u.l->tuple) {
         for (int i = 0; i < a.u.l->n && i < b.u.l->n; i++)
-            if (!eq(a.u.l->v[i], b.u.l->v[i])) return order(j, a.u.l->v[i], b.u.l->v[i], op);
+            if (!eq(j, a.u.l->v[i], b.u.l->v[i])) return order(j, a.u.l->v[i], b.u.l->v[i], op);
         return (a.u.l->n > b.u.l->n) - (a.u.l->n < b.u.l->n);
     }
     if (a.k == V_UNDEF) TFAIL(j, "%s", a.u.why);
@@ -145,6 +148,7 @@ static List *iterate(J *j, Val v)
         return l;
     }
     if (v.k == V_STR) {
+        jx_work(j, v.u.s.n);
         List *l = jx_list_new(j, (int)jx_u8_len(v.u.s));
         size_t i = 0;
         for (int k = 0; k < l->n; k++) {
@@ -163,14 +167,15 @@ static int contains(J *j, Val hay, Val needle)
     if (hay.k == V_STR) {
         if (needle.k != V_STR) TFAIL(j, "'in <string>' requires string as left operand, not %s", jx_tname(needle));
         if (needle.u.s.n == 0) return 1;
+        jx_work(j, hay.u.s.n);
         return memmem(hay.u.s.s, hay.u.s.n, needle.u.s.s, needle.u.s.n) != NULL;
     }
     if (hay.k == V_DICT && !hay.u.d->ns) {
         if ((needle.k == V_LIST && !needle.u.l->tuple) || needle.k == V_DICT) TFAIL(j, "unhashable type: '%s'", jx_tname(needle));
-        return needle.k == V_STR && jx_dict_find(hay.u.d, needle.u.s) != NULL;
+        return needle.k == V_STR && jx_dict_find(j, hay.u.d, needle.u.s) != NULL;
     }
     List *l = iterate(j, hay);
-    for (int i = 0; i < l->n; i++) if (eq(l->v[i], needle)) return 1;
+    for (int i = 0; i < l->n; i++) if (eq(j, l->v[i], needle)) return 1;
     return 0;
 }
 
@@ -189,7 +194,7 @@ static Val getattr_v(J *j, Val o, Str name)
     if (o.k == V_DICT) {
         if (!o.u.d->ns)
             for (int i = 0; DICT_METHODS[i]; i++) if (str_eq(name, DICT_METHODS[i])) return bind_method(j, o, F_DICT0 + i);
-        Val *p = jx_dict_find(o.u.d, name);
+        Val *p = jx_dict_find(j, o.u.d, name);
         if (p) return *p;
     }
     if (o.k == V_STR)
@@ -242,7 +247,7 @@ static Val getitem_v(J *j, Val o, Val key)
 {
     if (o.k == V_UNDEF) TFAIL(j, "%s", o.u.why);
     if (o.k == V_DICT && key.k == V_STR) {
-        Val *p = jx_dict_find(o.u.d, key.u.s);
+        Val *p = jx_dict_find(j, o.u.d, key.u.s);
         if (p) return *p;
         return getattr_v(j, o, key.u.s);
     }
@@ -537,7 +542,7 @@ static Val call_method(J *j, int fn, Val self, Args *c)
         if (fn - F_DICT0 == 3) {                                          /* get */
             Val k = arg(c, 0, NULL, v_undef(NULL)), dflt = arg(c, 1, NULL, v_none());
             args_done(j, c);
-            Val *p = k.k == V_STR ? jx_dict_find(d, k.u.s) : NULL;
+            Val *p = k.k == V_STR ? jx_dict_find(j, d, k.u.s) : NULL;
             return p ? *p : dflt;
         }
         args_done(j, c);
@@ -555,6 +560,7 @@ static Val call_method(J *j, int fn, Val self, Args *c)
         return v_list(l);
     }
     Str s = self.u.s;
+    jx_work(j, s.n);                  /* each method scans the string at most once (or twice: find) */
     const char *m = STR_METHODS[fn - F_STR0];
     c->what = arena_printf(&j->a, "str.%s()", m);
     Val r;
@@ -577,6 +583,7 @@ static Val call_method(J *j, int fn, Val self, Args *c)
         for (int i = 0; i < alts->n; i++) {
             if (alts->v[i].k != V_STR) TFAIL(j, "%s: expected a string or a tuple of strings", c->what);
             Str x = alts->v[i].u.s;
+            jx_work(j, x.n);
             if (x.n <= s.n && memcmp(fn - F_STR0 == 7 ? s.s : s.s + s.n - x.n, x.s, x.n) == 0) hit = 1;
         }
         r = v_bool(hit);
@@ -603,15 +610,19 @@ static Val call_method(J *j, int fn, Val self, Args *c)
     default: {                                                         /* find count */
         Str x = arg_str(j, c, 0, NULL, "");
         int64_t cnt = 0, at = -1;
-        for (size_t i = 0; i + x.n <= s.n;) {
-            if (memcmp(s.s + i, x.s, x.n) == 0) {
-                if (at < 0) at = (int64_t)jx_u8_len((Str){ s.s, i });
-                cnt++;
-                i += x.n ? x.n : 1;
-                if (x.n == 0 && i > s.n) break;
-            } else i++;
+        if (x.n == 0) {
+            at = 0;
+            cnt = (int64_t)jx_u8_len(s) + 1;
         }
-        if (x.n == 0) cnt = (int64_t)jx_u8_len(s) + 1;
+        /* memmem, not memcmp at every offset: that was O(len(s) * len(x)) */
+        for (size_t i = 0; x.n && i + x.n <= s.n;) {
+            const char *hit = memmem(s.s + i, s.n - i, x.s, x.n);
+            if (!hit) break;
+            size_t k = (size_t)(hit - s.s);
+            if (at < 0) at = (int64_t)jx_u8_len((Str){ s.s, k });
+            cnt++;
+            i = k + x.n;
+        }
         r = v_int(fn - F_STR0 == 12 ? at : cnt);
     }
     }
@@ -692,9 +703,9 @@ static int apply_test(J *j, Str name, Val v, Args *c)
     else if (T("callable")) r = v.k == V_FUNC;
     else if (T("even") || T("odd") || T("divisibleby")) {    /* value % n == 0 (or == 1), floats too */
         Val m = binop(j, '%', v, T("divisibleby") ? x : v_int(2));
-        r = eq(m, v_int(T("odd") ? 1 : 0));
-    } else if (T("eq") || T("equalto") || T("==")) r = eq(v, x);
-    else if (T("ne") || T("!=")) r = !eq(v, x);
+        r = eq(j, m, v_int(T("odd") ? 1 : 0));
+    } else if (T("eq") || T("equalto") || T("==")) r = eq(j, v, x);
+    else if (T("ne") || T("!=")) r = !eq(j, v, x);
     else if (T("lt") || T("lessthan")) r = order(j, v, x, "<") < 0;
     else if (T("le")) r = order(j, v, x, "<=") <= 0;
     else if (T("gt") || T("greaterthan")) r = order(j, v, x, ">") > 0;
@@ -705,6 +716,7 @@ static int apply_test(J *j, Str name, Val v, Args *c)
                                             (v.k == V_DICT && v.u.d == x.u.d) || (v.k == V_STR && str_same(v.u.s, x.u.s)));
     else if (T("lower") || T("upper")) {              /* str(v).islower(): some cased letter, none of the other case */
         Str s = jx_val_str(j, v);
+        jx_work(j, s.n);
         int lo = 0, up = 0;
         for (size_t i = 0; i < s.n; i++) {
             lo |= s.s[i] >= 'a' && s.s[i] <= 'z';
@@ -781,6 +793,7 @@ static Val apply_filter(J *j, Str name, Val v, Args *c)
         jx_to_json(j, &b, v, ind.k == V_NONE ? -1 : (int)(as_int(ind) < 0 ? 0 : as_int(ind) > 64 ? 64 : as_int(ind)), 0);
         r = v_str(sb_done(&b));
     } else if (F("length") || F("count")) {
+        if (v.k == V_STR) jx_work(j, v.u.s.n);
         r = v_int(v.k == V_STR ? (int64_t)jx_u8_len(v.u.s) : v.k == V_UNDEF ? 0 : v.k == V_DICT ? v.u.d->n :
                   v.k == V_LIST ? v.u.l->n : (TFAIL(j, "object of type '%s' has no len()", jx_tname(v)), 0));
     } else if (F("first") || F("last")) {
@@ -820,6 +833,7 @@ static Val apply_filter(J *j, Str name, Val v, Args *c)
         if (v.k == V_UNDEF) TFAIL(j, "%s", v.u.why);
         if (is_num(v)) r = isint ? v_int(v.k == V_FLOAT ? (int64_t)v.u.f : as_int(v)) : v_float(as_f(v));
         else if (v.k == V_STR) {
+            jx_work(j, v.u.s.n);
             const char *z = zstr(j, jx_py_strip(v.u.s, NULL, 3));
             char *end;
             double d = strtod(z, &end);
@@ -830,6 +844,7 @@ static Val apply_filter(J *j, Str name, Val v, Args *c)
     else if (F("safe")) r = v;
     else {
         Str s = jx_val_str(j, v);
+        jx_work(j, s.n);
         if (F("trim")) {
             Val ch = arg(c, 0, "chars", v_none());
             r = v_str(jx_py_strip(s, ch.k == V_STR ? &ch.u.s : NULL, 3));
@@ -869,10 +884,11 @@ static Args eval_args(J *j, Scope *sc, Node *x)
 static Val eval(J *j, Scope *sc, Node *x)
 {
     j->at = x->pos;
+    jx_work(j, 64);
     switch (x->k) {
     case N_CONST: return x->val;
     case N_NAME: {
-        Val *p = scope_find(sc, x->s);
+        Val *p = scope_find(j, sc, x->s);
         return p ? *p : v_undef(arena_printf(&j->a, "'%.*s' is undefined", (int)x->s.n, x->s.s));
     }
     case N_ATTR: { Val o = eval(j, sc, x->a); j->at = x->pos; return getattr_v(j, o, x->s); }
@@ -935,8 +951,8 @@ static Val eval(J *j, Scope *sc, Node *x)
             int op = x->ops[i], r;
             j->at = x->pos;
             switch (op) {
-            case 'E': r = eq(a, b); break;
-            case 'N': r = !eq(a, b); break;
+            case 'E': r = eq(j, a, b); break;
+            case 'N': r = !eq(j, a, b); break;
             case 'I': r = contains(j, b, a); break;
             case 'X': r = !contains(j, b, a); break;
             case '<': r = order(j, a, b, "<") < 0; break;
@@ -1029,6 +1045,7 @@ static int exec_body(J *j, Scope *sc, Node **body, int n)
         Node *x = body[i];
         int flow = FLOW_NEXT;
         j->at = x->pos;
+        jx_work(j, 64);
         switch (x->k) {
         case S_TEXT:  jx_sb_str(j, j->out, x->s); break;
         case S_PRINT: { Val v = eval(j, sc, x->a); j->at = x->pos; jx_to_str(j, j->out, v); break; }
@@ -1040,7 +1057,7 @@ static int exec_body(J *j, Scope *sc, Node **body, int n)
         case S_SET:   { Val v = eval(j, sc, x->a); j->at = x->pos; assign(j, sc, x, v); break; }
         case S_SETNS: {
             Val v = eval(j, sc, x->a);
-            Val *ns = scope_find(sc, x->names[0]);
+            Val *ns = scope_find(j, sc, x->names[0]);
             j->at = x->pos;
             if (!ns || ns->k != V_DICT || !ns->u.d->ns)
                 TFAIL(j, "cannot assign attribute on non-namespace object '%.*s'", (int)x->names[0].n, x->names[0].s);

@@ -33,6 +33,7 @@
 #define MAX_RANGE  1000000                 /* elements of range(), list * n */
 #define MAX_ITERS  1000000L                /* loop iterations in one render */
 #define MAX_MEMORY ((size_t)512 << 20)     /* arena bytes in one render */
+#define MAX_WORK   ((int64_t)1 << 30)      /* work units in one render (jx_work): about a second */
 
 typedef struct Str { const char *s; size_t n; } Str;
 
@@ -84,6 +85,7 @@ typedef struct J {
     SB      *out;                      /* where output goes (a {% set %} block swaps it) */
     uint32_t at;                       /* position of the node being evaluated */
     long     iters;
+    int64_t  work;                     /* jx_work() units spent */
 } J;
 
 /* ---- small helpers ------------------------------------------------------- */
@@ -114,9 +116,15 @@ void jx_sb_puts(J *j, SB *b, const char *s);
 void jx_sb_str(J *j, SB *b, Str s);
 void jx_sb_printf(J *j, SB *b, const char *fmt, ...) UEAJ_PRINTF(3, 4);  /* short texts only */
 
-List *jx_list_new(J *j, int n);
+/* Charges n units of work: a byte scanned, compared or copied, a list
+ * element or dict entry visited, 64 for an expression node or statement.
+ * Past MAX_WORK the render fails: the loop and memory limits alone let a
+ * template scan a 60 MB string a million times (a hang, not a crash). */
+void  jx_work(J *j, size_t n);
+
+List *jx_list_new(J *j, int n);                         /* enforces MAX_MEMORY */
 Dict *jx_dict_new(J *j);
-Val  *jx_dict_find(Dict *d, Str k);
+Val  *jx_dict_find(J *j, Dict *d, Str k);
 void  jx_dict_set(J *j, Dict *d, Str k, Val v);
 const char *jx_tname(Val v);                            /* Python's type name */
 

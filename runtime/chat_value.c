@@ -47,8 +47,16 @@ _Noreturn void jx_fail(J *j, uint32_t pos, int rc, const char *fmt, ...)
     longjmp(j->jb, 1);
 }
 
+void jx_work(J *j, size_t n)
+{
+    if (n > (uint64_t)MAX_WORK || (j->work += (int64_t)n) > MAX_WORK)
+        TFAIL(j, "the template needs too much work (more than %lld units: bytes scanned or copied, "
+              "elements visited, expressions evaluated)", (long long)MAX_WORK);
+}
+
 void jx_sb_put(J *j, SB *b, const char *s, size_t n)
 {
+    jx_work(j, n);
     if (b->n + n > MAX_OUTPUT) TFAIL(j, "string longer than %zu bytes", MAX_OUTPUT);
     if (j->a.used_total > MAX_MEMORY) TFAIL(j, "the template used more than %zu bytes of memory", MAX_MEMORY);
     if (b->n + n + 1 > b->cap) {
@@ -77,20 +85,24 @@ void jx_sb_printf(J *j, SB *b, const char *fmt, ...)
 
 List *jx_list_new(J *j, int n)
 {
+    jx_work(j, n > 0 ? (size_t)n : 0);
+    if (n > 0 && ((size_t)n > MAX_MEMORY / sizeof(Val) || j->a.used_total + (size_t)n * sizeof(Val) > MAX_MEMORY))
+        TFAIL(j, "the template used more than %zu bytes of memory", MAX_MEMORY);
     List *l = ARENA_NEW(&j->a, List);
     l->v = ARENA_ARRAY(&j->a, Val, n > 0 ? n : 1);
     l->n = n;
     return l;
 }
 Dict *jx_dict_new(J *j) { return ARENA_NEW(&j->a, Dict); }
-Val *jx_dict_find(Dict *d, Str k)
+Val *jx_dict_find(J *j, Dict *d, Str k)
 {
+    jx_work(j, (size_t)d->n);
     for (int i = 0; i < d->n; i++) if (str_same(d->k[i], k)) return &d->v[i];
     return NULL;
 }
 void jx_dict_set(J *j, Dict *d, Str k, Val v)
 {
-    Val *p = jx_dict_find(d, k);
+    Val *p = jx_dict_find(j, d, k);
     if (p) { *p = v; return; }
     if (d->n == d->cap) {
         int c = d->cap ? d->cap * 2 : 8;

@@ -428,6 +428,45 @@ START_TEST(t_limits)
         ck_assert_msg(rc == CHAT_ERR_TEMPLATE, "%s: rc %d (%s)", hostile[i], rc, err);
         ck_assert_ptr_null(out);
     }
+    /* Work the limits above let through (found while writing fuzz_chat:
+     * each took minutes): a 60 MB string scanned in a million-iteration
+     * loop or thousands of times in one expression, a quadratic find,
+     * a million-element list of one character per byte. */
+    static const struct { const char *t, *want; } slow[] = {
+        { "{% set s = 'a' * 60000000 %}{% for i in range(1000000) %}{% if s|length %}{% endif %}{% endfor %}",
+          "error: the template needs too much work (more than 1073741824 units" },
+        { "{% set s = 'a' * 60000000 %}{% for i in range(1000000) %}{{ 'b' in s }}{% endfor %}",
+          "error: the template needs too much work" },
+        { "{% set s = 'a' * 60000000 %}{% set t = s %}{% for i in range(1000000) %}{{ s == t }}{% endfor %}",
+          "error: the template needs too much work" },
+        { "{% for i in range(1000000) %}{{ 1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1+1 }}{% endfor %}",
+          "error: the template needs too much work" },
+        { "{{ ('a' * 60000000)[0] }}", "error: the template used more than 536870912 bytes of memory" },
+    };
+    for (size_t i = 0; i < sizeof slow / sizeof slow[0]; i++) {
+        int rc;
+        char err[256];
+        char *out = render1(slow[i].t, &rc, err, sizeof err);
+        ck_assert_msg(rc == CHAT_ERR_TEMPLATE && strstr(err, slow[i].want), "%s: rc %d (%s)", slow[i].t, rc, err);
+        ck_assert_ptr_null(out);
+    }
+    /* str.find/count as Python computes them (now with memmem); a
+     * 40 MB find that used to compare at every offset is quick */
+    static const struct { const char *t, *want; } ok[] = {
+        { "{{ 'ababab'.find('ba') }} {{ 'ababab'.count('ab') }} {{ 'aaaa'.count('aa') }} {{ 'xyz'.find('q') }}",
+          "1 3 2 -1" },
+        { "{{ 'xyz'.find('') }} {{ 'xyz'.count('') }} {{ '\u00e9t\u00e9'.find('t') }} {{ ''.count('') }}", "0 4 1 1" },
+        { "{% set s = 'a' * 40000000 %}{{ s.find('a' * 20000000 ~ 'b') }}", "-1" },
+        { "{% set s = 'a' * 1000000 %}{% for i in range(100) %}{{ s|length if loop.last }}{% endfor %}", "1000000" },
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        int rc;
+        char err[256];
+        char *out = render1(ok[i].t, &rc, err, sizeof err);
+        ck_assert_msg(rc == CHAT_OK, "%s: rc %d (%s)", ok[i].t, rc, err);
+        ck_assert_str_eq(out, ok[i].want);
+        free(out);
+    }
     /* deep nesting of every kind is an error, not a stack overflow */
     size_t depth = 100000;
     char *deep = malloc(depth * 12 + 64);
