@@ -567,14 +567,21 @@ static int check_tensors(Cur *c, GgufFile *g)
         }
     if (!rc) {
         qsort(s, (size_t)g->n_tensors, sizeof *s, cmp_toff);
-        for (int64_t i = 1; i < g->n_tensors && !rc; i++)
-            if (s[i]->nbytes && s[i - 1]->offset + s[i - 1]->nbytes > s[i]->offset) {
+        /* against the tensor reaching furthest so far, not the previous
+         * one: an empty tensor between two that overlap hid the overlap */
+        const GgufTensor *far = NULL;
+        for (int64_t i = 0; i < g->n_tensors && !rc; i++) {
+            const GgufTensor *t = s[i];
+            if (!t->nbytes) continue;
+            if (far && far->offset + far->nbytes > t->offset) {
                 Esc e1, e2;
                 rc = fail(c->err, c->path, "the data of tensors '%s' [%" PRIu64 ", %" PRIu64 ") and '%s' [%" PRIu64
-                          ", %" PRIu64 ") overlap", esc(&e1, s[i - 1]->name, strlen(s[i - 1]->name)),
-                          s[i - 1]->offset, s[i - 1]->offset + s[i - 1]->nbytes,
-                          esc(&e2, s[i]->name, strlen(s[i]->name)), s[i]->offset, s[i]->offset + s[i]->nbytes);
+                          ", %" PRIu64 ") overlap", esc(&e1, far->name, strlen(far->name)),
+                          far->offset, far->offset + far->nbytes,
+                          esc(&e2, t->name, strlen(t->name)), t->offset, t->offset + t->nbytes);
             }
+            if (!far || t->offset + t->nbytes > far->offset + far->nbytes) far = t;
+        }
     }
     free(s);
     return rc;

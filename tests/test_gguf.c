@@ -674,6 +674,8 @@ static const Bad bad_cases[] = {
     { "truncated tensor info", 29, "tensor 't' (info at offset 24): truncated file: type needs 4 bytes at offset 53, but the file ends at 55" },
     { "NUL in tensor name", 30, "tensor info 0 (at offset 24): name at offset 24 contains a NUL byte" },
     { "invalid bool in array", 31, "metadata 'k' (key at offset 24): invalid bool value 7 at offset 51" },
+    /* seen while writing fuzz_gguf: only neighbours in offset order were compared */
+    { "overlap behind an empty tensor", 32, "the data of tensors 'a' [0, 128) and 'b' [64, 80) overlap" },
 };
 
 static void build_bad(B *b, int kind)
@@ -716,6 +718,9 @@ static void build_bad(B *b, int kind)
     case 28: hdr(b, 3, 0, 1); b_str(b, "k"); b_u32(b, GGUF_VT_STRING); b_u64(b, 50); b_bytes(b, "short", 5); break;
     case 29: hdr(b, 3, 1, 0); b_str(b, "t"); b_u32(b, 2); b_u64(b, 32); b_u64(b, 2); b_bytes(b, "\0\0", 2); break;
     case 30: hdr(b, 3, 1, 0); b_strn(b, "t\0", 2); b_u32(b, 1); b_u64(b, 32); b_u32(b, 0); b_u64(b, 0); break;
+    case 32: hdr(b, 3, 3, 0); tinfo(b, "b", 1, (const uint64_t[]){ 4 }, GGML_T_F32, 64);
+             tinfo(b, "a", 1, ne, GGML_T_F32, 0); tinfo(b, "z", 2, (const uint64_t[]){ 4, 0 }, GGML_T_F32, 32);
+             b_pad(b, 32); b_bytes(b, basedir, 128); break;
     case 31: hdr(b, 3, 0, 1); b_str(b, "k"); b_u32(b, GGUF_VT_ARRAY); b_u32(b, GGUF_VT_BOOL); b_u64(b, 3);
              b_bytes(b, "\1\0\7", 3); break;
     default: ck_abort_msg("no case %d", kind);
