@@ -299,6 +299,7 @@ static bool eval_shape(MSema *S, const AstList *l, IrTensor *t, Span sp)
     bool ok = true;
     for (int a = 0; a < l->n; a++) {
         int64_t v;
+        t->shape[a] = (IrSize){1, -1}; /* an axis in error reads as 1 in later messages, never as dim 0 */
         if (!eval_int(S, l->v[a], &v, &t->shape[a])) ok = false;
     }
     t->shape_known = ok;
@@ -538,6 +539,20 @@ static Val eval_ueajsum(MSema *S, const Ast *x, unsigned helpers)
             diag_error(ctx, x->span, "missing argument '%s': pass it as %s=TENSOR", c->named[i]->name,
                        c->named[i]->name);
             ok = false;
+        }
+    if (!ok) return verr();
+    /* every operand names as many letters as its tensor has axes */
+    for (int t = 0; t < c->nterms; t++)
+        for (int k = 0; k < c->terms[t].nops; k++) {
+            const UOperand *o = c->terms[t].ops[k];
+            const IrTensor *ten = o->slot >= 0 ? slot_t[o->slot] : NULL;
+            if (!ten) for (int q = 0; q < c->nnamed; q++) if (c->named[q] == o) ten = named_t[q];
+            if (ten && (int)strlen(o->letters) != ten->rank) {
+                diag_error(ctx, c->terms[t].op_spans[k], "%s is '%s' %s (%d axes), but '%s' names %d",
+                           ueajsum_operand_label(ctx, o), ten->name ? ten->name : "?", shape_str(S, ten), ten->rank,
+                           o->letters, (int)strlen(o->letters));
+                ok = false;
+            }
         }
     if (!ok) return verr();
     /* the operands' variances and dtypes, from the helpers */
