@@ -68,7 +68,7 @@ $(BUILD)/fuzz/%: tests/fuzz/%.c $(BUILD)/libueajc.a
 FUZZ_BUILD ?= build-fuzz
 fuzz:
 	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang OPT="-O1 -g" \
-	    SAN="-fsanitize=address,undefined,fuzzer-no-link -fno-omit-frame-pointer" \
+	    SAN="-fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
 	    $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_BUILD)/fuzz/%)
 
 # Fake libcuda libraries for tests/test_cuda_api.c (backend selection without a GPU),

@@ -210,7 +210,9 @@ static void emit_dyn_locals(Buf *b, const Dialect *d, const IrGraph *g)
         buf_line(b, "const int64_t D%d = %s[%d]; /* %s */", i, d->dims_array, i, g->dyn_names[i]);
 }
 
-static int64_t size_guess(IrSize s) { return s.dyn >= 0 ? 512 : s.c; }
+/* A size for heuristics (run-time dims count as 512), in double: a product
+ * of eight large axes overflows int64, and a guess needs no exactness. */
+static double size_guess(IrSize s) { return s.dyn >= 0 ? 512.0 : (double)s.c; }
 static bool size_same(IrSize a, IrSize b) { return a.dyn == b.dyn && (a.dyn >= 0 || a.c == b.c); }
 
 /* The streamed schedule (GEMV/GEMM-like projections, ir_stream_operand):
@@ -233,7 +235,7 @@ static void emit_contract_stream(UeajCtx *ctx, Buf *b, const Dialect *d, KernelG
      * the weight is big (2 MB and up: the large projections of a 1B model)
      * or several tokens share it.  Measured on the 2-core machine: two
      * threads on every projection made SmolLM2 decode twice as slow. */
-    int64_t wbytes = (int64_t)dtype_size(n->in[w]->dtype);
+    double wbytes = (double)dtype_size(n->in[w]->dtype);
     for (int a = 0; a < n->in[w]->rank; a++) wbytes *= size_guess(n->in[w]->shape[a]);
     int nn, nr;
     if (ir_matmul_split(n, w, &nn, &nr)) {

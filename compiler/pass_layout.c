@@ -31,12 +31,14 @@
 #include <string.h>
 #include "internal.h"
 
-static int64_t size_guess(IrSize s) { return s.dyn >= 0 ? 512 : s.c; }
+/* A size for heuristics: run-time dims count as 512.  Products are taken in
+ * double: eight large axes overflow int64, and a guess needs no exactness. */
+static double size_guess(IrSize s) { return s.dyn >= 0 ? 512.0 : (double)s.c; }
 
 int ir_stream_operand(const IrNode *n)
 {
     if (n->op != OP_CONTRACT || n->nin != 2 || n->has_scale || n->accumulate || n->out->dtype != n->acc) return -1;
-    int64_t sz[2];
+    double sz[2];
     for (int k = 0; k < 2; k++) {
         sz[k] = 1;
         for (int a = 0; a < n->in[k]->rank; a++) sz[k] *= size_guess(n->in[k]->shape[a]);

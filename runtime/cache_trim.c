@@ -170,7 +170,7 @@ static int walk(const char *dir, int mode, uint64_t max_bytes, const char *keep,
         rc = -1;
         goto done;
     }
-    qsort(files, nf, sizeof *files, by_key);
+    if (nf) qsort(files, nf, sizeof *files, by_key); /* files is NULL when the cache is empty */
     groups = malloc((nf ? nf : 1) * sizeof *groups);
     if (!groups) goto oom;
     uint64_t total = 0;

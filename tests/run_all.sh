@@ -16,6 +16,8 @@ group() { # NAME COMMAND...: runs one group of tests and counts it
 }
 NUMPY_COUNT=200
 [ "${UEAJ_SANITIZE:-0}" = 1 ] && NUMPY_COUNT=40
+# under the sanitizers, undefined behaviour fails the program that has it (UBSan only reports by default)
+[ "${UEAJ_SANITIZE:-0}" = 1 ] && export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 group "unit tests (Check)" "$B/check_ueajc"
 group "golden cases (tests/cases, tests/errors)" sh tests/run_golden.sh "$UEAJC"
 group "ueajc cache: the compile cache's cap, LRU eviction" sh tests/cache_check.sh "$UEAJC"

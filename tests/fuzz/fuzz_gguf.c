@@ -52,7 +52,8 @@ static void walk(const GgufFile *g)
         const GgufTensor *t = &g->tensors[i];
         if (gguf_find_tensor(g, t->name) != t) abort();
         if (!gguf_can_dequantize(t->type)) continue;
-        int64_t n = t->ne[0] * t->ne[1] * t->ne[2] * t->ne[3];   /* checked at open */
+        /* the product is checked at open; a partial one may not fit when an axis is 0: unsigned */
+        int64_t n = (int64_t)((uint64_t)t->ne[0] * (uint64_t)t->ne[1] * (uint64_t)t->ne[2] * (uint64_t)t->ne[3]);
         float *y = malloc((size_t)n * sizeof *y + 1);
         if (y && !gguf_dequantize(t->type, t->data, y, n)) abort();
         free(y);

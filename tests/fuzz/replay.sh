@@ -5,6 +5,8 @@
 set -u
 B=$1
 PY=${PYTHON:-/usr/bin/python3}
+# undefined behaviour fails a replay (UBSan only reports by default); ASan aborts by itself
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 T=$(mktemp -d "${TMPDIR:-/tmp}/ueaj-fuzz.XXXXXX") || exit 2
 trap 'rm -rf "$T"' EXIT
 fail=0 n=0
