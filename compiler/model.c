@@ -325,6 +325,12 @@ static DType decl_dtype(MSema *S, const Ast *s, DType dflt)
         diag_error(S->ctx, s->dtype_span, "unknown dtype '%s' (f32, f16, bf16, f8e4m3, f8e5m2, f64, i32)", s->dtype);
         return dflt;
     }
+    /* the kernels store floats and i32 (ids, positions) only */
+    if (!dtype_is_float(d) && d != DT_I32) {
+        diag_error(S->ctx, s->dtype_span, "dtype '%s' is not supported in a model file (f32, f16, bf16, f8e4m3, "
+                   "f8e5m2, f64, i32)", s->dtype);
+        return dflt;
+    }
     return d;
 }
 
