@@ -226,6 +226,11 @@ void       ueajsum_dump(Buf *b, const UConfig *c);
 
 /* ---- ir.c: the tensor graph ------------------------------------------- */
 #define IR_MAX_RANK 8
+/* The most elements one tensor may have: the product of its compile-time
+ * axes (a size-0 axis counting as 1, so that every partial product the
+ * emitters write is bounded too).  2^40 elements, 8 TiB as f64: far above
+ * any model, and products of two such counts still fit int64_t. */
+#define IR_MAX_ELEMS ((int64_t)1 << 40)
 
 /* A size: a compile-time constant, or a dim bound at run time (dyn >= 0). */
 typedef struct IrSize { int64_t c; int dyn; } IrSize;
@@ -372,6 +377,11 @@ void      ir_insert_node(IrGraph *g, int pos, IrNode *n); /* ownership: g */
 const char *ir_op_name(OpKind op);
 int         ir_op_arity(OpKind op);   /* -1: varies */
 int64_t   ir_numel_const(const IrTensor *t);            /* -1 if any dim is dynamic */
+/* The product of the first rank sizes of shape, 0-size axes as 1; -1
+ * when it exceeds IR_MAX_ELEMS (or a size is negative). */
+int64_t   ir_elems_bound(const int64_t *shape, int rank);
+/* The same for t's compile-time axes (its run-time dims are left out). */
+int64_t   ir_tensor_elems_bound(const IrTensor *t);
 void      ir_dump(Buf *b, const IrGraph *g);
 int       ir_verify(UeajCtx *ctx, const IrGraph *g, const char *after); /* internal errors */
 

@@ -99,6 +99,28 @@ int64_t ir_numel_const(const IrTensor *t)
     return n;
 }
 
+int64_t ir_elems_bound(const int64_t *shape, int rank)
+{
+    int64_t n = 1;
+    for (int i = 0; i < rank; i++) {
+        int64_t d = shape[i];
+        if (d < 0) return -1;
+        if (d == 0) continue;
+        if (d > IR_MAX_ELEMS / n) return -1;
+        n *= d;
+    }
+    return n;
+}
+
+int64_t ir_tensor_elems_bound(const IrTensor *t)
+{
+    int64_t c[IR_MAX_RANK];
+    int k = 0;
+    for (int i = 0; i < t->rank && i < IR_MAX_RANK; i++)
+        if (t->shape[i].dyn < 0) c[k++] = t->shape[i].c;
+    return ir_elems_bound(c, k);
+}
+
 static const char *kind_name(TenKind k)
 {
     static const char *const n[] = {"input", "param", "output", "temp", "state"};

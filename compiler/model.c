@@ -302,6 +302,12 @@ static bool eval_shape(MSema *S, const AstList *l, IrTensor *t, Span sp)
         t->shape[a] = (IrSize){1, -1}; /* an axis in error reads as 1 in later messages, never as dim 0 */
         if (!eval_int(S, l->v[a], &v, &t->shape[a])) ok = false;
     }
+    if (ok && ir_tensor_elems_bound(t) < 0) {
+        diag_error(S->ctx, sp, "'%s' %s has more than 2^40 elements, the most one tensor may have", t->name,
+                   shape_str(S, t));
+        for (int a = 0; a < l->n; a++) t->shape[a] = (IrSize){1, -1}; /* later messages multiply no huge sizes */
+        ok = false;
+    }
     t->shape_known = ok;
     return ok;
 }
@@ -347,6 +353,8 @@ static const char *interpolate(MSema *S, const char *pat, Span sp)
         snprintf(name, sizeof name, "%.*s", (int)(e - p - 1), p + 1);
         Binding *bd = lookup(S, name);
         if (!bd || bd->v.k != V_NUM) diag_error(S->ctx, sp, "'{%s}' in the pattern names no number in scope", name);
+        else if (bd->v.num != floor(bd->v.num) || fabs(bd->v.num) >= 9007199254740992.0)
+            diag_error(S->ctx, sp, "'{%s}' in the pattern is %g, not a whole number below 2^53", name, bd->v.num);
         else buf_printf(&b, "%lld", (long long)bd->v.num);
         p = e;
     }
@@ -374,19 +382,38 @@ static void decl_param(MSema *S, const Ast *s)
         if (v.k == V_STR) t->load_name = interpolate(S, v.str, s->load->span);
         else if (v.k != V_ERROR) diag_error(S->ctx, s->load->span, "load expects a tensor name (a string), got a %s",
                                             kind_str(v.k));
-        int64_t n_decl = ir_numel_const(t), n_load = 1;
+        if (!t->shape_known) return; /* already reported */
+        for (int a = 0; a < t->rank; a++)
+            if (t->shape[a].dyn >= 0) {
+                diag_error(S->ctx, s->args.v[a]->span, "a parameter loaded from a checkpoint needs a shape known at "
+                           "compile time: '%s' is a run-time dim", S->g->dyn_names[t->shape[a].dyn]);
+                return;
+            }
+        if (s->load_shape.n > IR_MAX_RANK) {
+            diag_error(S->ctx, span_join(s->load_shape.v[0]->span, s->load_shape.v[s->load_shape.n - 1]->span),
+                       "a checkpoint shape of %d axes; at most %d are supported", s->load_shape.n, IR_MAX_RANK);
+            return;
+        }
+        int64_t n_decl = ir_numel_const(t), n_load;
         if (s->load_shape.n) {
             t->load_rank = s->load_shape.n;
-            for (int a = 0; a < s->load_shape.n && a < IR_MAX_RANK; a++) {
+            for (int a = 0; a < s->load_shape.n; a++) {
                 int64_t d = 0;
                 if (!eval_int(S, s->load_shape.v[a], &d, NULL)) return;
                 t->load_shape[a] = d;
-                n_load *= d;
             }
         } else {
             t->load_rank = t->rank;
-            for (int a = 0; a < t->rank; a++) { t->load_shape[a] = t->shape[a].c; n_load *= t->shape[a].c; }
+            for (int a = 0; a < t->rank; a++) t->load_shape[a] = t->shape[a].c;
         }
+        n_load = ir_elems_bound(t->load_shape, t->load_rank);
+        if (n_load < 0) {
+            diag_error(S->ctx, s->load_shape.n ? span_join(s->load_shape.v[0]->span,
+                                                           s->load_shape.v[s->load_shape.n - 1]->span) : s->span,
+                       "a checkpoint shape of more than 2^40 elements, the most one tensor may have");
+            return;
+        }
+        for (int a = 0; a < t->load_rank; a++) if (t->load_shape[a] == 0) n_load = 0;
         for (int a = 0; a < IR_MAX_RANK; a++) t->load_perm[a] = a;
         for (int k = 0; k < s->load_ops.n; k++) {
             const Ast *op = s->load_ops.v[k];

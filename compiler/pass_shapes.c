@@ -87,6 +87,21 @@ int pass_shapes(UeajCtx *ctx, IrGraph *g)
         UEAJ_ASSERT(written);
         t->shape_known = true;
     }
+    /* no tensor past IR_MAX_ELEMS (declared ones are checked where they are
+     * declared, results of built-ins where they are made; this catches the
+     * rest: `ij,kl->ijkl` of two large operands, --dim sizes) */
+    for (int ti = 0; ti < g->tensors.n; ti++) {
+        const IrTensor *t = g->tensors.v[ti];
+        if (ir_tensor_elems_bound(t) >= 0) continue;
+        Buf sh;
+        buf_init(&sh);
+        for (int a = 0; a < t->rank; a++) buf_printf(&sh, "%s%s", a ? ", " : "", size_str(ctx, g, t->shape[a]));
+        static const char *const kind[] = {"input", "parameter", "result", "intermediate", "state"};
+        diag_error(ctx, t->span, "%s '%s' [%s] would have more than 2^40 elements, the most one tensor may have",
+                   kind[t->kind], t->name, sh.p ? sh.p : "");
+        buf_free(&sh);
+    }
+    if (ctx->nerrors > before) return -1;
     /* loop extents of letters a node only broadcasts over, and consistency of
      * outputs that several nodes write */
     for (int i = 0; i < g->nodes.n; i++) {
