@@ -523,8 +523,17 @@ static cJSON *parse_json(Ld *L, const char *buf, size_t len)
     }
     const char *end = NULL;
     cJSON *j = cJSON_ParseWithLengthOpts(buf, len, &end, 0);
-    if (j) return j;
     int line, col;
+    if (j) {
+        /* after the value only JSON white space, as HF's loader (serde_json) requires */
+        size_t pos = end && end >= buf && end <= buf + len ? (size_t)(end - buf) : len;
+        while (pos < len && (buf[pos] == ' ' || buf[pos] == '\t' || buf[pos] == '\n' || buf[pos] == '\r')) pos++;
+        if (pos == len) return j;
+        cJSON_Delete(j);
+        line_col(buf, pos, &line, &col);
+        ld_fail(L, NULL, "invalid JSON: text after the value at line %d, column %d", line, col);
+        return NULL;
+    }
     if (json_truncated(buf, len)) {
         line_col(buf, len, &line, &col);
         ld_fail(L, NULL, "invalid JSON: the file ends at line %d, column %d, inside an unfinished "

@@ -866,6 +866,8 @@ static const Bad bad_files[] = {
     { "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0", NULL, "invalid JSON: the file ends at line 1, column 43, inside an unfinished value (truncated?)" },
     { "{\"model\": {\"type\": \"BPE\",\n \"vocab\": {\"a\": 0,, }}}", NULL, "invalid JSON at line 2, column " },
     { "[1, 2]", NULL, "error: $: expected an object, found an array" },
+    { "{" MODEL_OK "}\n\n}x", NULL, "tokenizer.json: error: invalid JSON: text after the value at line 3, column 1" },
+    { "{" MODEL_OK "} \t\r\n", "{} {}", "tokenizer_config.json: error: invalid JSON: text after the value at line 1, column 4" },
     /* seen while writing fuzz_tokenizer: invalid UTF-8 in a string reached PCRE2 (which is told not to check) */
     { "{\"normalizer\": {\"type\": \"Prepend\", \"prepend\": \"\xff\"},\n \"pre_tokenizer\": {\"type\": \"Split\", "
       "\"pattern\": {\"Regex\": \".\"}, \"behavior\": \"Isolated\"}, " MODEL_OK "}", NULL,
