@@ -503,7 +503,7 @@ static void plan_config(Buf *b, const IrGraph *g)
     }
 }
 
-static void plan_tensor(Buf *b, const IrGraph *g, const IrTensor *t, int id)
+static void plan_tensor(Buf *b, bool lookup, const IrTensor *t, int id)
 {
     buf_printf(b, "tensor %d ", id);
     plan_name(b, t->name);
@@ -522,7 +522,7 @@ static void plan_tensor(Buf *b, const IrGraph *g, const IrTensor *t, int id)
         for (int a = 0; a < t->load_rank; a++) buf_printf(b, " %d", t->has_perm ? t->load_perm[a] : a);
         buf_putc(b, '\n');
     }
-    if (g && t->kind == TEN_PARAM && ir_lookup_only(g, t)) /* bandwidth figures leave it out */ buf_printf(b, "lookup %d\n", id);
+    if (lookup && t->kind == TEN_PARAM) /* bandwidth figures leave it out */ buf_printf(b, "lookup %d\n", id);
 }
 
 void emit_plan_expr(char *out, size_t outlen, const char *const *ext, int n, int div)
@@ -662,7 +662,7 @@ static IrTensor *new_copy(UeajCtx *ctx, PlanState *ps, const IrTensor *X, DType 
     t->dtype = dt;
     t->name = arena_printf(&ctx->arena, "%s.%s", X->name, dtype_name(dt));
     t->load_name = NULL;
-    plan_tensor(&ps->extra, NULL, t, t->id);
+    plan_tensor(&ps->extra, false, t, t->id);
     vec_push(&ctx->arena, &ps->copies, t);
     (dt == DT_BF16 ? ps->copy_bf16 : ps->copy_f16)[X->id] = t->id;
     return t;
@@ -806,25 +806,42 @@ static void emit_gemm(UeajCtx *ctx, Buf *b, const Dialect *d, const IrGraph *g, 
  * `product + X`) reads, X ready before it and f32 like the product: that
  * add (returned) becomes the matmul's epilogue, D = A.B + X (the residual
  * stream of a transformer).  NULL when not so, or under --no-fuse. */
-static const IrNode *residual_add(const UeajCtx *ctx, const IrGraph *g, int i)
+/* Per tensor (by id), from one walk over the nodes: how many operand slots
+ * read it, the last node reading it and the last writing it (positions,
+ * -1: none), and whether only embedding lookups read it (ir_lookup_only). */
+typedef struct TensorUse { int reads, reader, writer; bool lookup_only; } TensorUse;
+
+static TensorUse *tensor_uses(UeajCtx *ctx, const IrGraph *g)
 {
-    if (ctx->opt.no_fuse) return NULL;
-    const IrNode *n = g->nodes.v[i], *E = NULL;
-    const IrTensor *T = n->out;
-    if (T->kind != TEN_TEMP) return NULL;
-    int reads = 0, e = -1;
+    TensorUse *u = ARENA_ARRAY(&ctx->arena, TensorUse, g->tensors.n + 1);
+    for (int i = 0; i < g->tensors.n; i++) u[i] = (TensorUse){0, -1, -1, true};
     for (int j = 0; j < g->nodes.n; j++) {
         const IrNode *q = g->nodes.v[j];
-        for (int k = 0; k < q->nin; k++)
-            if (q->in[k] == T) { reads++; E = q; e = j; }
+        for (int k = 0; k < q->nin; k++) {
+            TensorUse *x = &u[q->in[k]->id];
+            x->reads++;
+            x->reader = j;
+            if (!(q->op == OP_EMBED && k == 0)) x->lookup_only = false;
+        }
+        u[q->out->id].writer = j;
     }
+    return u;
+}
+
+static const IrNode *residual_add(const UeajCtx *ctx, const IrGraph *g, const TensorUse *use, int i)
+{
+    if (ctx->opt.no_fuse) return NULL;
+    const IrNode *n = g->nodes.v[i];
+    const IrTensor *T = n->out;
+    if (T->kind != TEN_TEMP) return NULL;
+    int reads = use[T->id].reads, e = use[T->id].reader;
+    const IrNode *E = e >= 0 ? g->nodes.v[e] : NULL;
     if (reads != 1 || e <= i || E->op != OP_ADD || E->accumulate || E->nin != 2 || E->in[0] == E->in[1]) return NULL;
     const IrTensor *X = E->in[E->in[0] == T ? 1 : 0];
     if (X->dtype != DT_F32 || E->out->dtype != DT_F32 || E->out->kind == TEN_STATE || !ir_same_shape(X, T) ||
         !ir_same_shape(E->out, T))
         return NULL;
-    for (int j = i; j < g->nodes.n; j++) /* X is complete before the matmul runs */
-        if (((const IrNode *)g->nodes.v[j])->out == X) return NULL;
+    if (use[X->id].writer >= i) return NULL; /* X is complete before the matmul runs */
     return E;
 }
 
@@ -897,13 +914,14 @@ char *emit_source_plan(UeajCtx *ctx, const IrGraph *g, const Dialect *d, char **
         }
     }
     bool *absorbed = ARENA_ARRAY(&ctx->arena, bool, g->nodes.n + 1); /* adds a matmul's epilogue does */
+    TensorUse *use = tensor_uses(ctx, g);
     for (int i = 0; i < g->nodes.n; i++) {
         const IrNode *n = g->nodes.v[i];
         GemmMatch gm;
         if (absorbed[i]) {
             buf_printf(&b, "\n/* k%d: add: no kernel, the epilogue of the matmul before it (D = A.B + C) */\n", n->id);
         } else if (d->library_gemm && gemm_match(ctx, n, &gm)) {
-            const IrNode *res = residual_add(ctx, g, i);
+            const IrNode *res = residual_add(ctx, g, use, i);
             emit_gemm(ctx, &b, d, g, n, &gm, &ps, res);
             if (res) absorbed[res->id] = true;
         } else {
@@ -939,7 +957,7 @@ char *emit_source_plan(UeajCtx *ctx, const IrGraph *g, const Dialect *d, char **
         for (int i = 0; i < g->ndyn; i++) { buf_putc(&plan, ' '); plan_name(&plan, g->dyn_names[i]); }
         buf_putc(&plan, '\n');
         plan_config(&plan, g);
-        for (int i = 0; i < g->tensors.n; i++) plan_tensor(&plan, g, g->tensors.v[i], i);
+        for (int i = 0; i < g->tensors.n; i++) plan_tensor(&plan, use[i].lookup_only, g->tensors.v[i], i);
         buf_puts(&plan, ps.extra.p ? ps.extra.p : "");
         plan_shares(ctx, &plan, g, &ps);
         buf_puts(&plan, ps.steps.p ? ps.steps.p : "");

@@ -231,6 +231,11 @@ void       ueajsum_dump(Buf *b, const UConfig *c);
  * emitters write is bounded too).  2^40 elements, 8 TiB as f64: far above
  * any model, and products of two such counts still fit int64_t. */
 #define IR_MAX_ELEMS ((int64_t)1 << 40)
+/* The most nodes and tensors one graph may have (a 126-layer Llama has
+ * about 2200 nodes and 3300 tensors): model files are unrolled, and a
+ * short file can ask for millions. */
+#define IR_MAX_NODES   (1 << 16)
+#define IR_MAX_TENSORS (1 << 17)
 
 /* A size: a compile-time constant, or a dim bound at run time (dyn >= 0). */
 typedef struct IrSize { int64_t c; int dyn; } IrSize;

@@ -37,21 +37,84 @@ Val verr(void) { Val v = {0}; v.k = V_ERROR; return v; }
 Val vnum(double x, bool is_int) { Val v = {0}; v.k = V_NUM; v.num = x; v.is_int = is_int; return v; }
 Val vtensor(IrTensor *t) { Val v = {0}; v.k = V_TENSOR; v.t = t; return v; }
 
+/* The environment: one binding per name (there are no scopes; a new
+ * value replaces the old one), in a hash table, so that a model unrolled
+ * over many layers does not look every name up through every binding
+ * made before. */
+static uint32_t name_hash(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+static Binding **env_slot(MSema *S, const char *name)
+{
+    uint32_t mask = (uint32_t)S->env_cap - 1;
+    for (uint32_t i = name_hash(name) & mask;; i = (i + 1) & mask)
+        if (!S->env[i] || !strcmp(S->env[i]->name, name)) return &S->env[i];
+}
+
 static void bind(MSema *S, const char *name, Val v, Span sp)
 {
-    Binding *b = ARENA_NEW(&S->ctx->arena, Binding);
-    b->name = name;
-    b->v = v;
-    b->span = sp;
-    b->next = S->env;
-    S->env = b;
+    if (2 * (S->env_n + 1) > S->env_cap) {
+        Binding **old = S->env;
+        int old_cap = S->env_cap;
+        S->env_cap = old_cap ? 2 * old_cap : 64;
+        S->env = ARENA_ARRAY(&S->ctx->arena, Binding *, S->env_cap);
+        for (int i = 0; i < old_cap; i++)
+            if (old[i]) *env_slot(S, old[i]->name) = old[i];
+    }
+    Binding **slot = env_slot(S, name);
+    if (!*slot) {
+        *slot = ARENA_NEW(&S->ctx->arena, Binding);
+        S->env_n++;
+    }
+    (*slot)->name = name;
+    (*slot)->v = v;
+    (*slot)->span = sp;
 }
 
 static Binding *lookup(MSema *S, const char *name)
 {
-    for (Binding *b = S->env; b; b = b->next)
-        if (!strcmp(b->name, name)) return b;
-    return NULL;
+    return S->env_cap ? *env_slot(S, name) : NULL;
+}
+
+/* Tensor names in use, counted, for naming temporaries after variables
+ * without comparing against every tensor.  Tensors are only appended while
+ * a model is lowered; renaming goes through rename_tensor(). */
+struct NameUse { const char *name; int count; };
+
+static struct NameUse *name_use(MSema *S, const char *name)
+{
+    if (2 * (S->names_n + 1) > S->names_cap) {
+        struct NameUse *old = S->names;
+        int old_cap = S->names_cap;
+        S->names_cap = old_cap ? 2 * old_cap : 256;
+        S->names = ARENA_ARRAY(&S->ctx->arena, struct NameUse, S->names_cap);
+        for (int i = 0; i < old_cap; i++)
+            if (old[i].name) *name_use(S, old[i].name) = old[i];
+    }
+    uint32_t mask = (uint32_t)S->names_cap - 1;
+    for (uint32_t i = name_hash(name) & mask;; i = (i + 1) & mask) {
+        if (!S->names[i].name) { S->names[i].name = name; S->names_n++; return &S->names[i]; }
+        if (!strcmp(S->names[i].name, name)) return &S->names[i];
+    }
+}
+
+static bool name_taken(MSema *S, const char *name)
+{
+    for (; S->names_upto < S->g->tensors.n; S->names_upto++)
+        name_use(S, ((IrTensor *)S->g->tensors.v[S->names_upto])->name)->count++;
+    return name_use(S, name)->count > 0;
+}
+
+static void rename_tensor(MSema *S, IrTensor *t, const char *name)
+{
+    name_taken(S, name); /* counts every tensor made so far */
+    name_use(S, t->name)->count--;
+    t->name = name;
+    name_use(S, name)->count++;
 }
 
 const char *kind_str(VKind k)
@@ -654,6 +717,7 @@ Val eval_call(MSema *S, const Ast *x, unsigned helpers)
 /* ---- statements ------------------------------------------------------------ */
 
 static void run_items(MSema *S, const AstList *items);
+static bool within_limits(MSema *S, const Ast *s);
 
 static void run_stmt(MSema *S, const Ast *s)
 {
@@ -724,7 +788,7 @@ static void run_stmt(MSema *S, const Ast *s)
         IrTensor *t = b->v.t;
         if (t->kind != TEN_TEMP) { diag_error(ctx, s->name_span, "'%s' is not computed by the model", s->name); return; }
         t->kind = TEN_OUTPUT;
-        t->name = s->name;
+        rename_tensor(S, t, s->name);
         if (s->dtype) t->dtype = decl_dtype(S, s, t->dtype);
         break;
     }
@@ -734,14 +798,8 @@ static void run_stmt(MSema *S, const Ast *s)
             v.t->name[1] <= '9') {
             /* name the temporary after the variable; later versions get a suffix: x.0, x.0_2 */
             const char *base = tensor_name(S, s->name), *nm = base;
-            for (int ver = 2;; ver++) {
-                bool taken = false;
-                for (int i = 0; i < S->g->tensors.n && !taken; i++)
-                    taken = !strcmp(((IrTensor *)S->g->tensors.v[i])->name, nm);
-                if (!taken) break;
-                nm = arena_printf(&ctx->arena, "%s_%d", base, ver);
-            }
-            v.t->name = nm;
+            for (int ver = 2; name_taken(S, nm); ver++) nm = arena_printf(&ctx->arena, "%s_%d", base, ver);
+            rename_tensor(S, v.t, nm);
         }
         bind(S, s->name, v, s->name_span);
         break;
@@ -750,7 +808,7 @@ static void run_stmt(MSema *S, const Ast *s)
         int64_t n;
         if (!eval_int(S, s->a, &n, NULL)) return;
         if (S->layer >= 0) { diag_error(ctx, s->span, "repeat blocks cannot be nested"); return; }
-        for (int64_t l = 0; l < n && !diag_too_many(ctx); l++) {
+        for (int64_t l = 0; l < n && (l == 0 || within_limits(S, s)); l++) {
             S->layer = (int)l;
             bind(S, s->name, vnum((double)l, true), s->name_span);
             run_items(S, &s->args);
@@ -762,9 +820,27 @@ static void run_stmt(MSema *S, const Ast *s)
     }
 }
 
+/* Before each statement (and each repeat iteration): false, after an
+ * error, once the model is past one of the limits on its size. */
+static bool within_limits(MSema *S, const Ast *s)
+{
+    if (S->stopped || diag_too_many(S->ctx)) return false;
+    if (++S->nstmts > MODEL_MAX_STMTS)
+        diag_error(S->ctx, s->span, "the model runs more than %d statements, the most it may (repeat bodies count once "
+                   "per iteration)", MODEL_MAX_STMTS);
+    else if (S->g->nodes.n > IR_MAX_NODES)
+        diag_error(S->ctx, s->span, "the model has more than %d nodes, the most one graph may have", IR_MAX_NODES);
+    else if (S->g->tensors.n > IR_MAX_TENSORS)
+        diag_error(S->ctx, s->span, "the model has more than %d tensors, the most one graph may have", IR_MAX_TENSORS);
+    else
+        return true;
+    S->stopped = true;
+    return false;
+}
+
 static void run_items(MSema *S, const AstList *items)
 {
-    for (int i = 0; i < items->n && !diag_too_many(S->ctx); i++) run_stmt(S, items->v[i]);
+    for (int i = 0; i < items->n && within_limits(S, items->v[i]); i++) run_stmt(S, items->v[i]);
 }
 
 IrGraph *model_lower(UeajCtx *ctx, const Program *p, cJSON *config, const ModelOptions *opt)

@@ -19,14 +19,23 @@ typedef struct Val {
     const char *undef_why; /* V_UNDEF: which config field was absent */
 } Val;
 
-typedef struct Binding { const char *name; Val v; Span span; struct Binding *next; } Binding;
+/* The most statements a model file may run, repeat bodies counted once
+ * per iteration (models/llama.ue runs about 3000 for 126 layers). */
+#define MODEL_MAX_STMTS (1 << 20)
+
+typedef struct Binding { const char *name; Val v; Span span; } Binding;
 
 typedef struct MSema {
     UeajCtx         *ctx;
     IrGraph         *g;
     cJSON           *config;
     const ModelOptions *opt;
-    Binding         *env;
+    Binding        **env;        /* names -> values: a hash table (open addressing), one binding per name */
+    int              env_cap, env_n;
+    struct NameUse  *names;      /* tensor names -> how many tensors have each (hash table) */
+    int              names_cap, names_n, names_upto; /* g->tensors[0 .. names_upto) are counted */
+    long             nstmts;     /* statements run so far, repeat bodies counted per iteration */
+    bool             stopped;    /* a limit was reached: run nothing more */
     const char      *layer_var;
     int              layer;      /* the current repeat index, -1 outside */
     bool            *dim_used;   /* per --dim option: did a dim/let statement take it */

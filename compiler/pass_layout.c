@@ -94,27 +94,32 @@ static bool packable_use(const IrNode *n, const IrTensor *t, int *nr)
 
 int pass_layout(UeajCtx *ctx, IrGraph *g)
 {
-    for (int i = 0; i < g->tensors.n; i++) {
+    /* one walk over the nodes, in order: per parameter, how many nodes read
+     * it, the row-axis count they agree on, and whether one cannot stream it */
+    int nt = g->tensors.n;
+    int *uses = ARENA_ARRAY(&ctx->arena, int, nt + 1), *nr = ARENA_ARRAY(&ctx->arena, int, nt + 1);
+    bool *bad = ARENA_ARRAY(&ctx->arena, bool, nt + 1);
+    for (int i = 0; i < nt; i++) nr[i] = -1;
+    for (int q = 0; q < g->nodes.n && !ctx->opt.no_pack; q++) {
+        const IrNode *n = g->nodes.v[q];
+        for (int k = 0; k < n->nin; k++) {
+            const IrTensor *t = n->in[k];
+            bool again = false;
+            for (int j = 0; j < k; j++) again |= n->in[j] == t;
+            if (t->kind != TEN_PARAM || again || bad[t->id]) continue;
+            int this_nr = -1;
+            if (!packable_use(n, t, &this_nr) || (nr[t->id] >= 0 && this_nr != nr[t->id])) bad[t->id] = true;
+            nr[t->id] = this_nr;
+            uses[t->id]++;
+        }
+    }
+    for (int i = 0; i < nt; i++) {
         IrTensor *t = g->tensors.v[i];
         t->pack = 0;
         t->pack_nr = 0;
-        if (ctx->opt.no_pack || t->kind != TEN_PARAM) continue;
-        int uses = 0, nr = -1;
-        bool ok = true;
-        for (int q = 0; q < g->nodes.n && ok; q++) {
-            const IrNode *n = g->nodes.v[q];
-            bool reads = false;
-            for (int k = 0; k < n->nin; k++) reads |= n->in[k] == t;
-            if (!reads) continue;
-            int this_nr;
-            if (!packable_use(n, t, &this_nr) || (nr >= 0 && this_nr != nr)) ok = false;
-            nr = this_nr;
-            uses++;
-        }
-        if (ok && uses > 0) {
-            t->pack = IR_PACK_WIDTH;
-            t->pack_nr = nr;
-        }
+        if (ctx->opt.no_pack || t->kind != TEN_PARAM || bad[i] || uses[i] == 0) continue;
+        t->pack = IR_PACK_WIDTH;
+        t->pack_nr = nr[i];
     }
     return 0;
 }

@@ -62,15 +62,25 @@ int pass_precision(UeajCtx *ctx, IrGraph *g)
         if (t->kind == TEN_PARAM && !t->dtype) t->dtype = DT_BF16;
         if (t->kind == TEN_PARAM && !t->grad_dtype) t->grad_dtype = t->dtype;
     }
+    /* the nodes writing each tensor, in order (CSR: wr[first[id] .. first[id + 1])),
+     * so that nothing below scans every node for every tensor */
+    Arena *A = &ctx->arena;
+    int nt = g->tensors.n, nn = g->nodes.n;
+    int *first = ARENA_ARRAY(A, int, nt + 2), *fill = ARENA_ARRAY(A, int, nt + 1), *pos = ARENA_ARRAY(A, int, nn + 1);
+    for (int j = 0; j < nn; j++) first[((IrNode *)g->nodes.v[j])->out->id + 1]++;
+    for (int i = 0; i < nt; i++) first[i + 1] += first[i];
+    for (int j = 0; j < nn; j++) {
+        int id = ((IrNode *)g->nodes.v[j])->out->id;
+        pos[first[id] + fill[id]++] = j;
+    }
     /* result dtypes: over all the nodes writing a tensor */
-    for (int i = 0; i < g->tensors.n; i++) {
+    for (int i = 0; i < nt; i++) {
         IrTensor *t = g->tensors.v[i];
         if (t->dtype) continue;
         DType ts[64];
         int n = 0;
-        for (int j = 0; j < g->nodes.n; j++) {
-            IrNode *nd = g->nodes.v[j];
-            if (nd->out != t) continue;
+        for (int q = first[i]; q < first[i + 1]; q++) {
+            IrNode *nd = g->nodes.v[pos[q]];
             for (int k = 0; k < nd->nin && n < 64; k++) ts[n++] = nd->in[k]->dtype;
         }
         t->dtype = result_dtype(ts, n);
@@ -83,14 +93,17 @@ int pass_precision(UeajCtx *ctx, IrGraph *g)
         for (int k = 0; k < nd->nin; k++) f64 |= nd->in[k]->dtype == DT_F64;
         nd->acc = f64 ? DT_F64 : DT_F32;
     }
-    /* several terms into a narrow result: accumulate in a temporary */
-    for (int i = 0; i < g->tensors.n; i++) {
+    /* several terms into a narrow result: accumulate in a temporary (the
+     * temporaries made here need none: they are written in acc already) */
+    IrNode **cast_after = ARENA_ARRAY(A, IrNode *, nn + 1); /* by node position */
+    bool any = false;
+    for (int i = 0; i < nt; i++) {
         IrTensor *t = g->tensors.v[i];
         int writers = 0, last = -1;
         DType acc = DT_NONE;
-        for (int j = 0; j < g->nodes.n; j++) {
-            IrNode *nd = g->nodes.v[j];
-            if (nd->out == t && nd->op == OP_CONTRACT) { writers++; last = j; acc = promote2(acc, nd->acc); }
+        for (int q = first[i]; q < first[i + 1]; q++) {
+            IrNode *nd = g->nodes.v[pos[q]];
+            if (nd->op == OP_CONTRACT) { writers++; last = pos[q]; acc = promote2(acc, nd->acc); }
         }
         if (writers < 2 || t->dtype == acc) continue;
         IrTensor *tmp = ir_tensor(ctx, g, NULL, TEN_TEMP, t->span);
@@ -98,15 +111,29 @@ int pass_precision(UeajCtx *ctx, IrGraph *g)
         memcpy(tmp->shape, t->shape, sizeof t->shape);
         tmp->shape_known = t->shape_known;
         tmp->dtype = acc;
-        for (int j = 0; j < g->nodes.n; j++) {
-            IrNode *nd = g->nodes.v[j];
-            if (nd->out == t && nd->op == OP_CONTRACT) nd->out = tmp;
+        for (int q = first[i]; q < first[i + 1]; q++) {
+            IrNode *nd = g->nodes.v[pos[q]];
+            if (nd->op == OP_CONTRACT) nd->out = tmp;
         }
         IrNode *cast = ir_node(ctx, g, OP_CAST, t, 1);
         cast->in[0] = tmp;
         cast->span = t->span;
         cast->origin = "round the summed terms once to the result dtype";
-        ir_insert_node(g, last + 1, cast);
+        cast_after[last] = cast;
+        any = true;
+    }
+    if (any) { /* each cast right after the last term it rounds; the node ids follow */
+        IrNode **order = ARENA_ARRAY(A, IrNode *, g->nodes.n);
+        int k = 0;
+        for (int j = 0; j < nn; j++) {
+            order[k++] = g->nodes.v[j];
+            if (cast_after[j]) order[k++] = cast_after[j];
+        }
+        UEAJ_ASSERT(k == g->nodes.n);
+        for (int j = 0; j < k; j++) {
+            g->nodes.v[j] = order[j];
+            order[j]->id = j;
+        }
     }
     return 0;
 }
