@@ -116,7 +116,13 @@ typedef struct UArg {
     long        index;       /* REF_INDEX */
 } UArg;
 
-typedef struct UTerm { UArg **args; int nargs; Span span; } UTerm;
+/* The most operands one term may have (pass_order orders at most 32) and
+ * the most terms one expression may have: beyond them the parser reports
+ * the first extra one and keeps no more. */
+#define UEAJSUM_MAX_OPS   32
+#define UEAJSUM_MAX_TERMS 256
+
+typedef struct UTerm { UArg **args; int nargs; Span span; bool overfull; } UTerm;
 
 typedef struct UExpr {
     UTerm     **terms;
@@ -124,6 +130,7 @@ typedef struct UExpr {
     bool        arrow;       /* false: full contraction to a scalar */
     const char *rhs;         /* result letters ("" when none) */
     Span        rhs_span, arrow_span, span;
+    bool        overfull;    /* more than UEAJSUM_MAX_TERMS terms (reported) */
 } UExpr;
 
 /* ---- ast.c: model files (.ue) ----------------------------------------- */

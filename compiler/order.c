@@ -458,6 +458,12 @@ static void reconfigure(const Ctx *c, Tree *t)
 int order_contract(int n, const char *const *letters, const char *out,
                    const int64_t *sizes, OrderResult *res)
 {
+    return order_contract_max(n, letters, out, sizes, ORDER_EXACT_MAX, res);
+}
+
+int order_contract_max(int n, const char *const *letters, const char *out,
+                       const int64_t *sizes, int exact_max, OrderResult *res)
+{
     if (!res) return -1;
     memset(res, 0, sizeof *res);
     if (n < 1 || n > ORDER_MAX_OPS || !letters || !out || !sizes) return -1;
@@ -492,7 +498,7 @@ int order_contract(int n, const char *const *letters, const char *out,
     /* The greedy tree: the result for large terms, else the DP's bound. */
     order_greedy(&c, &t);
     int done = 0;
-    if (n <= ORDER_EXACT_MAX) {
+    if (n <= ORDER_EXACT_MAX && n <= exact_max) {
         OrderResult g;
         memset(&g, 0, sizeof g);
         e.m = n;

@@ -46,4 +46,16 @@ typedef struct OrderResult {
 int order_contract(int n, const char *const *letters, const char *out,
                    const int64_t *sizes, OrderResult *res);
 
+/* The same with the exact search only for terms of at most exact_max
+ * operands (order_contract: ORDER_EXACT_MAX); larger ones as above. */
+int order_contract_max(int n, const char *const *letters, const char *out,
+                       const int64_t *sizes, int exact_max, OrderResult *res);
+
+/* The exact search visits 3^n / 2 splits at most; pass_order lets one
+ * compilation spend this many (three searches of 16 operands, about 0.5 s)
+ * and orders the terms after that as it does terms of more than
+ * ORDER_EXACT_MAX operands, so that an expression of many large terms
+ * cannot take minutes. */
+#define ORDER_EXACT_BUDGET 65e6
+
 #endif

@@ -12,7 +12,11 @@
  * and carries the term's variance scale and '+=' flag.
  *
  * Sizes of run-time dims are unknown here; the cost model assumes 512.
+ * The exact search has a budget per compilation (ORDER_EXACT_BUDGET):
+ * terms met after it is spent are ordered greedily, with local exact
+ * re-optimisation, as terms of more than 16 operands always are.
  */
+#include <math.h>
 #include <string.h>
 #include "internal.h"
 #include "order.h"
@@ -22,6 +26,7 @@
 int pass_order(UeajCtx *ctx, IrGraph *g)
 {
     Arena *A = &ctx->arena;
+    double budget = ORDER_EXACT_BUDGET; /* splits the exact searches may still visit */
     for (int i = 0; i < g->nodes.n; i++) {
         IrNode *n = g->nodes.v[i];
         if (n->op != OP_CONTRACT || n->nin < 3) continue;
@@ -31,7 +36,11 @@ int pass_order(UeajCtx *ctx, IrGraph *g)
             if (n->lsize[c].dyn >= 0) sizes[c] = DYN_GUESS;
             else if (n->lsize[c].c >= 0) sizes[c] = n->lsize[c].c;
         OrderResult res;
-        if (n->nin > ORDER_MAX_OPS || order_contract(n->nin, n->in_letters, n->out_letters, sizes, &res) != 0) {
+        double splits = pow(3.0, n->nin) / 2;
+        int exact_max = n->nin <= ORDER_EXACT_MAX && splits <= budget ? ORDER_EXACT_MAX : 0;
+        if (exact_max) budget -= splits;
+        if (n->nin > ORDER_MAX_OPS ||
+            order_contract_max(n->nin, n->in_letters, n->out_letters, sizes, exact_max, &res) != 0) {
             diag_error(ctx, n->span, "a term with %d operands is too large to order (at most %d)", n->nin,
                        ORDER_MAX_OPS);
             return -1;

@@ -56,6 +56,16 @@ static UArg *uarg_prefix(UArg *a, UGroup g, Span psp)
     return a;
 }
 
+/* Appends x to the n-element list v, whose capacity is n rounded up to a
+ * power of two (so that a long list is copied O(log n) times, not n). */
+static void *list_add(Parser *P, void *v, int n, void *x)
+{
+    void **l = v;
+    if (n == 0 || (n & (n - 1)) == 0) l = arena_grow(A, l, sizeof(void *) * (size_t)n, sizeof(void *) * (size_t)(n ? 2 * n : 1));
+    l[n] = x;
+    return l;
+}
+
 /* A postfix/infix node with operands a, b. */
 static Ast *mk2(Parser *P, AstKind k, Span sp, int op, Ast *x, Ast *y)
 {
@@ -116,17 +126,31 @@ uexpr:
 uterms:
     uterm                    { $$ = ARENA_NEW(A, UExpr); PtrVec v = {0}; vec_push(A, &v, $1);
                                $$->terms = (UTerm **)v.v; $$->nterms = 1; }
-  | uterms '+' uterm         { $$ = $1; $$->terms = arena_grow(A, $$->terms, sizeof(UTerm *) * (size_t)$$->nterms,
-                                                              sizeof(UTerm *) * (size_t)($$->nterms + 1));
-                               $$->terms[$$->nterms++] = $3; }
+  | uterms '+' uterm         { $$ = $1;
+                               if ($$->nterms == UEAJSUM_MAX_TERMS) {
+                                   if (!$$->overfull)
+                                       diag_error(P->ctx, @3, "more than %d terms, the most one expression may have",
+                                                  UEAJSUM_MAX_TERMS);
+                                   $$->overfull = true;
+                               } else {
+                                   $$->terms = list_add(P, $$->terms, $$->nterms, $3);
+                                   $$->nterms++;
+                               } }
   ;
 
 uterm:
     uarg                     { $$ = ARENA_NEW(A, UTerm); $$->args = ARENA_ARRAY(A, UArg *, 1);
                                $$->args[0] = $1; $$->nargs = 1; $$->span = @$; }
-  | uterm ',' uarg           { $$ = $1; $$->args = arena_grow(A, $$->args, sizeof(UArg *) * (size_t)$$->nargs,
-                                                             sizeof(UArg *) * (size_t)($$->nargs + 1));
-                               $$->args[$$->nargs++] = $3; $$->span = @$; }
+  | uterm ',' uarg           { $$ = $1; $$->span = @$;
+                               if ($$->nargs == UEAJSUM_MAX_OPS) {
+                                   if (!$$->overfull)
+                                       diag_error(P->ctx, @3, "more than %d operands in one term, the most it may have",
+                                                  UEAJSUM_MAX_OPS);
+                                   $$->overfull = true;
+                               } else {
+                                   $$->args = list_add(P, $$->args, $$->nargs, $3);
+                                   $$->nargs++;
+                               } }
   ;
 
 /* uarg -> [ '*' | '&' ] ubody */
