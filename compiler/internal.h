@@ -163,7 +163,14 @@ struct Ast {
     Ast        *load;        /* PARAM: the checkpoint-name expression, NULL = none */
     AstList     load_shape;  /* PARAM: checkpoint shape, empty = same as declared */
     AstList     load_ops;    /* PARAM: CALL nodes: transpose(...), ... */
+    int         depth;       /* expressions: 1 + the deepest operand's (see AST_MAX_DEPTH) */
 };
+
+/* The deepest expression a model file may hold (operators, calls, fields,
+ * brackets; `1+1+...+1` counts every '+'): evaluating and printing it
+ * recurse, so the parser refuses deeper ones rather than let the stack
+ * overflow.  Bison's own stack (10000 entries) bounds what is open at once. */
+#define AST_MAX_DEPTH 256
 
 typedef struct Program { AstList items; const Source *src; } Program;
 
@@ -183,6 +190,7 @@ typedef struct Parser {
     Span          open_at[32]; /* where each open bracket is, for "to match this '('" */
     char          open_ch[32];
     int           last_tok;
+    bool          too_deep;    /* AST_MAX_DEPTH was reported */
     UExpr        *uexpr;       /* result (mode 0) */
     Program      *prog;        /* result (mode 1) */
 } Parser;

@@ -66,6 +66,22 @@ static void *list_add(Parser *P, void *v, int n, void *x)
     return l;
 }
 
+/* n->depth from its operands' (and args'); past AST_MAX_DEPTH an error, once. */
+static Ast *deepen(Parser *P, Ast *n)
+{
+    int d = 0;
+    const Ast *ops[3] = {n->a, n->b, n->c};
+    for (int i = 0; i < 3; i++) if (ops[i] && ops[i]->depth > d) d = ops[i]->depth;
+    for (int i = 0; i < n->args.n; i++) if (n->args.v[i]->depth > d) d = n->args.v[i]->depth;
+    n->depth = d + 1;
+    if (n->depth > AST_MAX_DEPTH && !P->too_deep) {
+        diag_error(P->ctx, n->span, "expression nested more than %d deep, the most a model file may have",
+                   AST_MAX_DEPTH);
+        P->too_deep = true;
+    }
+    return n;
+}
+
 /* A postfix/infix node with operands a, b. */
 static Ast *mk2(Parser *P, AstKind k, Span sp, int op, Ast *x, Ast *y)
 {
@@ -73,7 +89,7 @@ static Ast *mk2(Parser *P, AstKind k, Span sp, int op, Ast *x, Ast *y)
     n->op = op;
     n->a = x;
     n->b = y;
-    return n;
+    return deepen(P, n);
 }
 }
 
@@ -268,7 +284,7 @@ exprs:
 
 expr:
     primary                  { $$ = $1; }
-  | expr '?' expr ':' expr   { $$ = mk2(P, A_COND, @$, '?', $1, $3); $$->c = $5; }
+  | expr '?' expr ':' expr   { $$ = mk2(P, A_COND, @$, '?', $1, $3); $$->c = $5; deepen(P, $$); }
   | expr QQ expr             { $$ = mk2(P, A_DEFAULT, @$, TOK_QQ, $1, $3); }
   | expr OR expr             { $$ = mk2(P, A_BINARY, @$, TOK_OR, $1, $3); }
   | expr AND expr            { $$ = mk2(P, A_BINARY, @$, TOK_AND, $1, $3); }
@@ -295,11 +311,12 @@ primary:
   | TRUE                     { $$ = ast_new(P, A_BOOL, @$); $$->num = 1; }
   | FALSE                    { $$ = ast_new(P, A_BOOL, @$); $$->num = 0; }
   | IDENT                    { $$ = ast_new(P, A_NAME, @$); $$->name = $1; $$->name_span = @1; }
-  | IDENT '(' args_opt ')'   { $$ = ast_new(P, A_CALL, @$); $$->name = $1; $$->name_span = @1; $$->args = $3; }
+  | IDENT '(' args_opt ')'   { $$ = ast_new(P, A_CALL, @$); $$->name = $1; $$->name_span = @1; $$->args = $3;
+                               deepen(P, $$); }
   | primary '.' IDENT        { $$ = mk2(P, A_FIELD, @$, '.', $1, NULL); $$->name = $3; $$->name_span = @3; }
   | primary '.' IDENT '(' args_opt ')'
                              { $$ = mk2(P, A_METHOD, @$, '.', $1, NULL); $$->name = $3; $$->name_span = @3;
-                               $$->args = $5; }
+                               $$->args = $5; deepen(P, $$); }
   | '(' expr ')'             { $$ = $2; }
   ;
 
@@ -320,14 +337,18 @@ arg:
 
 /* kwarg -> NAME '=' expr */
 kwarg:
-    IDENT '=' expr           { $$ = ast_new(P, A_KWARG, @$); $$->name = $1; $$->name_span = @1; $$->a = $3; }
+    IDENT '=' expr           { $$ = ast_new(P, A_KWARG, @$); $$->name = $1; $$->name_span = @1; $$->a = $3;
+                               deepen(P, $$); }
   ;
 
 %%
 
 static void ueaj_yyerror(Span *loc, Parser *P, const char *msg)
 {
-    diag_error(P->ctx, *loc, "%s", msg);
+    if (!strcmp(msg, "memory exhausted")) /* Bison's stack: YYMAXDEPTH entries */
+        diag_error(P->ctx, *loc, "nested too deeply: more than 10000 brackets, operators or operands open at once");
+    else
+        diag_error(P->ctx, *loc, "%s", msg);
 }
 
 /* "unexpected X, expected Y or Z", with the expected set computed by LAC.
