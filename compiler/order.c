@@ -345,18 +345,26 @@ static DpNode *dp_solve(int k, const LSet *parts, LSet outp, const double *sz,
         node[s].maxi = 0.0;
         node[s].split = 0;
     }
+    /* A split of S costs at least size(L(S)) more than its parts (L(S) lies
+     * within L(S1) | L(S2)) when no size is below 1, so a split whose parts
+     * plus that already exceed the best found is not priced.  With letters
+     * of size 0 a subset can be larger: no such bound then. */
+    int all_ge1 = 1;
+    LSet used = ls_or(uni[full], outp);
+    for (int i = 0; i < 256; i++)
+        if ((used.w[i >> 6] >> (i & 63) & 1) && !(sz[i] >= 1.0)) all_ge1 = 0;
     for (uint32_t s = 1; s <= full; s++) {
         if (is_single(s)) continue;
         uint32_t low = s & (~s + 1), rest = s ^ low;
-        double best = -1, bmaxi = 0;
+        double best = -1, bmaxi = 0, floor_s = all_ge1 ? siz[s] : 0.0;
         uint32_t bsplit = 0;
         /* sub runs over the proper subsets of rest: S1 = sub|low, S2 = rest^sub */
         for (uint32_t sub = (rest - 1) & rest;; sub = (sub - 1) & rest) {
             uint32_t s1 = sub | low, s2 = rest ^ sub;
             double c1 = node[s1].cost, c2 = node[s2].cost;
             if (c1 >= 0 && c2 >= 0) {
-                double c12 = c1 + c2;
-                if (c12 <= bound && (best < 0 || c12 <= best)) {
+                double c12 = c1 + c2, lo = c12 + floor_s;
+                if (lo <= bound && (best < 0 || lo <= best)) {
                     double tot = c12 + step_flops(let[s1], let[s2], let[s], sz);
                     double mx = node[s1].maxi;
                     if (node[s2].maxi > mx) mx = node[s2].maxi;
