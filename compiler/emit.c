@@ -71,9 +71,14 @@ static void size_expr(Buf *b, IrSize s)
     else buf_printf(b, "%lld", (long long)s.c);
 }
 
-/* A float literal that reads well and round-trips: "2.0f", "0.125f". */
+/* A float literal that reads well and round-trips: "2.0f", "0.125f".  A
+ * non-finite value (a model file may write 1e999) is a constant
+ * expression, as C and CUDA have no literal for it: "(-1.0f / 0.0f)". */
 void emit_float_lit(Buf *b, double v, DType acc)
 {
+    const char *f = acc == DT_F64 ? "" : "f";
+    if (isnan(v)) { buf_printf(b, "(0.0%s / 0.0%s)", f, f); return; }
+    if (isinf(v)) { buf_printf(b, "(%s1.0%s / 0.0%s)", v < 0 ? "-" : "", f, f); return; }
     char tmp[64];
     snprintf(tmp, sizeof tmp, acc == DT_F64 ? "%.17g" : "%.9g", v);
     buf_puts(b, tmp);

@@ -21,6 +21,7 @@
  * compile time, in double and rounded to f32 (HF computes them in f32 from
  * the same formula), and emitted as a constant table.
  */
+#include <limits.h>
 #include <math.h>
 #include <string.h>
 #include "model_sema.h"
@@ -181,6 +182,11 @@ static Val b_rope(MSema *S, const Ast *x)
         diag_error(S->ctx, a.pos[0]->span, "rope needs x [n, .., k] with an even, fixed k; x has %s", shape_str(S, t));
         return verr();
     }
+    if (t->shape[t->rank - 1].c > ROPE_MAX_K) { /* its frequencies are a table in the generated code */
+        diag_error(S->ctx, a.pos[0]->span, "rope: k is %lld, at most %d (x has %s)",
+                   (long long)t->shape[t->rank - 1].c, ROPE_MAX_K, shape_str(S, t));
+        return verr();
+    }
     if (p->rank != 1 || !size_eq(p->shape[0], t->shape[0]) || p->dtype != DT_I32) {
         diag_error(S->ctx, a.pos[1]->span, "positions must be i32 [%s] (the first axis of x); they are %s %s",
                    t->shape[0].dyn >= 0 ? S->g->dyn_names[t->shape[0].dyn] : "n", dtype_name(p->dtype),
@@ -252,8 +258,8 @@ static Val b_attention(MSema *S, const Ast *x)
     if (!num_arg(S, a.kw[0], 1, &causal) || !num_arg(S, a.kw[1], 0, &window) ||
         !num_arg(S, a.kw[2], 1.0 / sqrt((double)q->shape[q->rank - 1].c), &scale))
         return verr();
-    if (window != 0 && (!causal || window < 0 || window != floor(window))) {
-        diag_error(S->ctx, a.kw[1]->span, causal ? "window must be a positive whole number of keys"
+    if (window != 0 && (!causal || window < 0 || window != floor(window) || window > INT_MAX)) {
+        diag_error(S->ctx, a.kw[1]->span, causal ? "window must be a positive whole number of keys (at most 2^31 - 1)"
                                                  : "a sliding window needs causal = true");
         return verr();
     }
