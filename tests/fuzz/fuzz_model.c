@@ -2,11 +2,13 @@
  * compiler, as `ueajc FILE.ue --config C.json --emit=...` runs it: parse,
  * lower (with a tiny Llama's config.json, or none, by the first byte's low
  * bit), every pass, then the C source and the CUDA source with its plan.
- * Bits 1 and 2 of the first byte are --no-fuse and --no-share; the rest of
- * the input is the file.  Every input must compile or give diagnostics:
- * never a crash, a leak, undefined behaviour or a hang. */
+ * Bits 1 and 2 of the first byte are --no-fuse and --no-share, bit 3 keeps
+ * weights row-major (as the CUDA targets do); the rest of the input is the
+ * file.  Every input must compile or give diagnostics, which are rendered
+ * (to /dev/null): never a crash, a leak, undefined behaviour or a hang. */
 #include <cjson/cJSON.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include "internal.h"
 #include "model.h"
@@ -28,6 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     mo.copt.verify = 1;
     mo.copt.no_fuse = data[0] >> 1 & 1;
     mo.copt.no_share = data[0] >> 2 & 1;
+    mo.copt.no_pack = data[0] >> 3 & 1;
     UeajCtx *ctx = ueaj_ctx_new(&mo.copt);
     const Source *src = source_new(ctx, "<fuzz>.ue", (const char *)data + 1, size - 1);
     Program *p = parse_model(ctx, src);
@@ -40,6 +43,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(plan);
     }
     cJSON_Delete(config);
+    FILE *null = fopen("/dev/null", "w");
+    if (null) {
+        ueaj_diag_render(ctx, null);
+        fclose(null);
+    }
     ueaj_ctx_free(ctx);
     return 0;
 }

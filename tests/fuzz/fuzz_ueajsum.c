@@ -2,10 +2,13 @@
  * compiler, as `ueajc EXPR --emit=...` runs it with no arrays (symbolic
  * sizes): parse, resolve, IR, every pass, then the C source and the CUDA
  * source with its plan.  The first byte picks options (helpers --unit,
- * --fp8-params, --bf16-params, the grads helpers, --no-fuse, --no-share),
- * the rest is the expression.  Every input must compile or give
- * diagnostics: never a crash, a leak, undefined behaviour or a hang. */
+ * --fp8-params, --bf16-params, the grads helpers, --no-fuse, --no-share,
+ * and row-major weights as the CUDA targets keep them), the rest is the
+ * expression.  Every input must compile or give diagnostics, which are
+ * rendered (to /dev/null): never a crash, a leak, undefined behaviour or
+ * a hang. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include "internal.h"
 
@@ -14,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1) return 0;
-    UeajOptions o = {.verify = 1, .no_fuse = data[0] >> 5 & 1, .no_share = data[0] >> 6 & 1};
+    UeajOptions o = {.verify = 1, .no_fuse = data[0] >> 5 & 1, .no_share = data[0] >> 6 & 1, .no_pack = data[0] >> 7};
     UeajCtx *ctx = ueaj_ctx_new(&o);
     const Source *src = source_new(ctx, "<fuzz>", (const char *)data + 1, size - 1);
     UExpr *e = parse_ueajsum(ctx, src);
@@ -33,6 +36,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             free(emit_source_plan(ctx, g, &dialect_cuda, &plan));
             free(plan);
         }
+    }
+    FILE *null = fopen("/dev/null", "w");
+    if (null) {
+        ueaj_diag_render(ctx, null);
+        fclose(null);
     }
     ueaj_ctx_free(ctx);
     return 0;
