@@ -249,8 +249,8 @@ void       ueajsum_dump(Buf *b, const UConfig *c);
 /* The most nodes and tensors one graph may have (a 126-layer Llama has
  * about 2200 nodes and 3300 tensors): model files are unrolled, and a
  * short file can ask for millions. */
-#define IR_MAX_NODES   (1 << 16)
-#define IR_MAX_TENSORS (1 << 17)
+#define IR_MAX_NODES   (1 << 14)
+#define IR_MAX_TENSORS (1 << 15)
 
 /* A size: a compile-time constant, or a dim bound at run time (dyn >= 0). */
 typedef struct IrSize { int64_t c; int dyn; } IrSize;

@@ -21,7 +21,7 @@ typedef struct Val {
 
 /* The most statements a model file may run, repeat bodies counted once
  * per iteration (models/llama.ue runs about 3000 for 126 layers). */
-#define MODEL_MAX_STMTS (1 << 20)
+#define MODEL_MAX_STMTS (1 << 18)
 /* The largest last axis rope() takes: its inverse frequencies (k / 2 of
  * them) are a constant table in the generated code (head dims are 64-256). */
 #define ROPE_MAX_K 65536
