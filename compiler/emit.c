@@ -725,7 +725,8 @@ static void emit_kernel(UeajCtx *ctx, Buf *b, const Dialect *d, const IrGraph *g
         if (copy) buf_printf(&ps->steps, " %d", copy->id);
         buf_putc(&ps->steps, '\n');
         int r[CUDA_MAX_USES], w[2] = {n->out->id, copy ? copy->id : 0}, nr = 0;
-        for (int k = 0; k < n->nin && nr < CUDA_MAX_USES - 1; k++) r[nr++] = n->in[k]->id;
+        UEAJ_ASSERT(n->nin < CUDA_MAX_USES); /* a dropped read would let memory be shared too early */
+        for (int k = 0; k < n->nin; k++) r[nr++] = n->in[k]->id;
         if (n->accumulate || n->op == OP_CACHE_WRITE) r[nr++] = n->out->id; /* it reads what it adds to */
         step_uses(ctx, ps, r, nr, w, copy ? 2 : 1);
     }

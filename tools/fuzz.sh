@@ -9,7 +9,8 @@
 # than 2 GB is saved in $F/artifacts/NAME/.  Fix the bug, add the
 # input to $F/corpus/NAME/ and run --save: make check replays the
 # committed corpus (tests/fuzz/replay.sh) for ever.  --save keeps a smallest
-# set of inputs with the same coverage (libFuzzer's -set_cover_merge).
+# set of inputs with the same edge coverage (libFuzzer's -set_cover_merge,
+# -use_counters=0: hit counts would keep thousands of near-copies).
 set -u
 F=${FUZZ_BUILD:-build-fuzz}   # the build directory of make fuzz (FUZZ_BUILD=...)
 PY=${PYTHON:-/usr/bin/python3}
@@ -24,7 +25,7 @@ if [ "${1:-}" = --save ]; then
         [ -x "$bin" ] || { echo "fuzz: no $bin (run make fuzz)"; exit 1; }
         seed "$n"
         rm -rf "$F/merged/$n" && mkdir -p "$F/merged/$n"
-        "$bin" -set_cover_merge=1 "$F/merged/$n" "$F/corpus/$n" > "$F/merge_$n.log" 2>&1 ||
+        "$bin" -set_cover_merge=1 -use_counters=0 "$F/merged/$n" "$F/corpus/$n" > "$F/merge_$n.log" 2>&1 ||
             { echo "fuzz: merging $n failed: $F/merge_$n.log"; exit 1; }
         "$PY" tests/fuzz/corpus.py pack "$F/merged/$n" "tests/fuzz/corpus/$n.tar.xz"
         echo "fuzz: tests/fuzz/corpus/$n.tar.xz: $(ls "$F/merged/$n" | wc -l) inputs, $(wc -c < "tests/fuzz/corpus/$n.tar.xz") bytes"

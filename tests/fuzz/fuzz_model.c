@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include "internal.h"
+#include "fuzz_compile.h"
 #include "model.h"
 #include "model_sema.h"
 
@@ -36,18 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     Program *p = parse_model(ctx, src);
     cJSON *config = (data[0] & 1) ? cJSON_Parse(tiny_config) : NULL;
     IrGraph *g = p ? model_lower(ctx, p, config, &mo) : NULL;
-    if (g && run_passes(ctx, g, NULL, NULL) == 0) {
-        free(emit_source(ctx, g, &dialect_c));
-        char *plan = NULL;
-        free(emit_source_plan(ctx, g, &dialect_cuda, &plan));
-        free(plan);
-    }
+    fuzz_finish(ctx, g);
     cJSON_Delete(config);
-    FILE *null = fopen("/dev/null", "w");
-    if (null) {
-        ueaj_diag_render(ctx, null);
-        fclose(null);
-    }
-    ueaj_ctx_free(ctx);
     return 0;
 }

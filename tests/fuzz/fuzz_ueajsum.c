@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include "internal.h"
+#include "fuzz_compile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -22,26 +22,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const Source *src = source_new(ctx, "<fuzz>", (const char *)data + 1, size - 1);
     UExpr *e = parse_ueajsum(ctx, src);
     UConfig *c = e ? ueajsum_resolve(ctx, e, false) : NULL;
+    IrGraph *g = NULL;
     if (c) {
         ueajsum_apply_helpers(c, data[0] & 0x1f);
         int64_t lsize[128];
         for (int i = 0; i < 128; i++) lsize[i] = -1;
         ArgShape *ss = calloc((size_t)c->nslots + 1, sizeof *ss), *ns = calloc((size_t)c->nnamed + 1, sizeof *ns);
-        IrGraph *g = ir_from_ueajsum(ctx, c, ss, ns, lsize, DT_NONE, true);
+        g = ir_from_ueajsum(ctx, c, ss, ns, lsize, DT_NONE, true);
         free(ss);
         free(ns);
-        if (g && run_passes(ctx, g, NULL, NULL) == 0) {
-            free(emit_source(ctx, g, &dialect_c));
-            char *plan = NULL;
-            free(emit_source_plan(ctx, g, &dialect_cuda, &plan));
-            free(plan);
-        }
     }
-    FILE *null = fopen("/dev/null", "w");
-    if (null) {
-        ueaj_diag_render(ctx, null);
-        fclose(null);
-    }
-    ueaj_ctx_free(ctx);
+    fuzz_finish(ctx, g);
     return 0;
 }
